@@ -1,0 +1,1 @@
+//! The cognito-client-operator: CognitoClient types and reconciliation.

@@ -1,0 +1,1 @@
+//! Cognito access-token verification and the client-credentials token client.

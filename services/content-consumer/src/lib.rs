@@ -1,0 +1,1 @@
+//! content-consumer library: configuration and the actix-web application.

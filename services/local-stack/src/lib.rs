@@ -1,0 +1,1 @@
+//! local-stack library: configuration and the actix-web application.

@@ -1,0 +1,1 @@
+//! premium-content library: configuration and the actix-web application.
