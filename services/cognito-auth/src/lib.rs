@@ -1,1 +1,10 @@
-//! Cognito access-token verification and the client-credentials token client.
+//! Everything about Cognito tokens that our services share, and nothing about web frameworks:
+//! verifying access tokens (JWKS cache, verifier, scope rules) and obtaining them with the
+//! client-credentials grant (token client, token cache, credentials sources).
+
+pub mod credentials;
+pub mod jwks;
+pub mod scopes;
+pub mod token_cache;
+pub mod token_client;
+pub mod verifier;

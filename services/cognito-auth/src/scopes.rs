@@ -1,0 +1,1 @@
+//! Scope parsing and whole-entry matching.

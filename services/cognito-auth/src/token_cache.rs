@@ -1,0 +1,1 @@
+//! Per-scope token cache with single flight and renewal before expiry.

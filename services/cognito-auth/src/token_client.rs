@@ -1,0 +1,1 @@
+//! OAuth2 client-credentials requests to a Cognito-style `/oauth2/token` endpoint.

@@ -1,0 +1,1 @@
+//! Access-token verification: parse, signature, claims, with typed rejection reasons.
