@@ -1,0 +1,2 @@
+//! Verification benchmark (filled in below as the verifier lands).
+fn main() {}
