@@ -2,6 +2,7 @@
 //! verifying access tokens (JWKS cache, verifier, scope rules) and obtaining them with the
 //! client-credentials grant (token client, token cache, credentials sources).
 
+pub mod clock;
 pub mod credentials;
 pub mod jwks;
 pub mod scopes;

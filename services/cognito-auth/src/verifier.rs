@@ -1,1 +1,488 @@
 //! Access-token verification: parse, signature, claims, with typed rejection reasons.
+//!
+//! Modelled on awslabs aws-jwt-verify for Cognito access tokens, and stricter:
+//! - tokens over `max_token_bytes` are refused before any parsing;
+//! - exactly three non-empty base64url (unpadded) parts; header and payload JSON objects with no
+//!   duplicate members among the ones we read; claim types checked;
+//! - `alg` must be `RS256`; `none`, HMAC and everything else are refused; `jku`, `jwk`, `x5u`,
+//!   `x5c` are ignored and `crit` is refused (we understand no extension);
+//! - the key is chosen only by `kid` from the configured JWKS; the JWK must be RSA, `use` sig
+//!   when present, `alg` equal to the header's when present;
+//! - `iss` exact, `token_use` = `access`, `exp` required, `nbf` honoured, a small clock leeway;
+//! - `client_id` in the allow-list when one is configured (access tokens carry no `aud`).
+//!
+//! Cheap structural and claim checks run before the key lookup, so garbage and foreign tokens
+//! never cost a JWKS refetch or an RSA operation.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::clock::{Clock, SystemClock};
+use crate::jwks::{Jwk, JwksCache, KeyLookup, STRICT_BASE64URL};
+use crate::scopes::Scopes;
+
+/// What a [`Verifier`] accepts.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// The exact `iss` required.
+    pub issuer: String,
+    /// Allowed `client_id`s; empty allows any client of the pool.
+    pub client_ids: Vec<String>,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway: Duration,
+    /// Longest token accepted, in bytes; longer ones are refused unparsed.
+    pub max_token_bytes: usize,
+    /// Verified tokens remembered (by SHA-256 of the token) until they expire; 0 disables.
+    pub cache_capacity: usize,
+}
+
+impl VerifierConfig {
+    /// Default leeway: a few seconds, not the minute some libraries allow.
+    pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
+    /// Default size limit: 8 KiB.
+    pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+    /// Default verified-token cache size.
+    pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
+
+    /// Defaults for `issuer`: any client, 5 s leeway, 8 KiB limit, 10 000 cached tokens.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            client_ids: Vec::new(),
+            leeway: Self::DEFAULT_LEEWAY,
+            max_token_bytes: Self::DEFAULT_MAX_TOKEN_BYTES,
+            cache_capacity: Self::DEFAULT_CACHE_CAPACITY,
+        }
+    }
+}
+
+/// The claims of a verified access token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    /// `iss`.
+    pub issuer: String,
+    /// `client_id`: the app client the token was issued to.
+    pub client_id: String,
+    /// `sub`, when present.
+    pub subject: Option<String>,
+    /// `username`, when present.
+    pub username: Option<String>,
+    /// `jti`, when present.
+    pub token_id: Option<String>,
+    /// The parsed `scope` claim (empty when absent).
+    pub scopes: Scopes,
+    /// `exp`, seconds since the epoch.
+    pub expires_at: f64,
+    /// `nbf`, when present.
+    pub not_before: Option<f64>,
+    /// `iat`, when present.
+    pub issued_at: Option<f64>,
+}
+
+/// Why a token was refused. Carries no token material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum Rejection {
+    /// Longer than the size limit.
+    #[error("token too large")]
+    TooLarge,
+    /// Not three base64url parts, or header/payload not JSON objects.
+    #[error("token malformed")]
+    Malformed,
+    /// `alg` other than RS256 (including `none` and HMAC).
+    #[error("unsupported alg")]
+    UnsupportedAlgorithm,
+    /// No usable `kid` in the header.
+    #[error("missing kid")]
+    MissingKid,
+    /// A required claim is missing or a claim has the wrong type.
+    #[error("invalid claims")]
+    InvalidClaims,
+    /// `iss` is not the configured issuer.
+    #[error("wrong issuer")]
+    WrongIssuer,
+    /// `token_use` is not `access`.
+    #[error("not an access token")]
+    WrongTokenUse,
+    /// `client_id` not in the allow-list.
+    #[error("client not allowed")]
+    ClientNotAllowed,
+    /// `exp` has passed (beyond the leeway).
+    #[error("token expired")]
+    Expired,
+    /// `nbf` is still ahead (beyond the leeway).
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// `kid` not in the JWKS, even after a refetch (or within the refetch penalty box).
+    #[error("unknown kid")]
+    UnknownKid,
+    /// The JWK under `kid` cannot verify RS256 (not RSA, not for signing, other alg, ...).
+    #[error("unsuitable key")]
+    UnsuitableKey,
+    /// The signature does not verify.
+    #[error("bad signature")]
+    BadSignature,
+    /// No signing keys loaded yet: the token cannot be judged.
+    #[error("signing keys unavailable")]
+    KeysUnavailable,
+}
+
+impl Rejection {
+    /// Every rejection, for pre-registering metric labels and for tests.
+    pub const ALL: [Rejection; 14] = [
+        Rejection::TooLarge,
+        Rejection::Malformed,
+        Rejection::UnsupportedAlgorithm,
+        Rejection::MissingKid,
+        Rejection::InvalidClaims,
+        Rejection::WrongIssuer,
+        Rejection::WrongTokenUse,
+        Rejection::ClientNotAllowed,
+        Rejection::Expired,
+        Rejection::NotYetValid,
+        Rejection::UnknownKid,
+        Rejection::UnsuitableKey,
+        Rejection::BadSignature,
+        Rejection::KeysUnavailable,
+    ];
+
+    /// A stable snake_case label (metrics, logs).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Rejection::TooLarge => "too_large",
+            Rejection::Malformed => "malformed",
+            Rejection::UnsupportedAlgorithm => "unsupported_alg",
+            Rejection::MissingKid => "missing_kid",
+            Rejection::InvalidClaims => "invalid_claims",
+            Rejection::WrongIssuer => "wrong_issuer",
+            Rejection::WrongTokenUse => "wrong_token_use",
+            Rejection::ClientNotAllowed => "client_not_allowed",
+            Rejection::Expired => "expired",
+            Rejection::NotYetValid => "not_yet_valid",
+            Rejection::UnknownKid => "unknown_kid",
+            Rejection::UnsuitableKey => "unsuitable_key",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::KeysUnavailable => "keys_unavailable",
+        }
+    }
+
+    /// Whether the fault is ours (no keys yet), not the token's.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Rejection::KeysUnavailable)
+    }
+}
+
+/// Verifies Cognito access tokens against one issuer and its JWKS.
+#[derive(Debug)]
+pub struct Verifier {
+    config: VerifierConfig,
+    jwks: Arc<JwksCache>,
+    clock: Arc<dyn Clock>,
+    cache: Option<VerifiedTokens>,
+}
+
+impl Verifier {
+    /// A verifier using the system clock.
+    pub fn new(config: VerifierConfig, jwks: Arc<JwksCache>) -> Self {
+        Self::with_clock(config, jwks, Arc::new(SystemClock))
+    }
+
+    /// A verifier with an injected clock.
+    pub fn with_clock(config: VerifierConfig, jwks: Arc<JwksCache>, clock: Arc<dyn Clock>) -> Self {
+        let cache = (config.cache_capacity > 0).then(|| VerifiedTokens::new(config.cache_capacity));
+        Self {
+            config,
+            jwks,
+            clock,
+            cache,
+        }
+    }
+
+    /// The JWKS cache keys come from.
+    pub fn jwks(&self) -> &Arc<JwksCache> {
+        &self.jwks
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// Verifies `token` (the compact JWT, without any `Bearer` prefix).
+    pub async fn verify(&self, token: &str) -> Result<Claims, Rejection> {
+        if token.len() > self.config.max_token_bytes {
+            return Err(Rejection::TooLarge);
+        }
+        let now = self.clock.unix_seconds();
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(cache) = &self.cache
+            && let Some(claims) = cache.get(&digest, now, &self.config, &self.jwks)
+        {
+            return Ok(claims);
+        }
+
+        let parsed = parse(token)?;
+        let claims = check_claims(&parsed.payload, &self.config, now)?;
+        let jwk = match self.jwks.key(&parsed.kid).await {
+            KeyLookup::Found(jwk) => jwk,
+            KeyLookup::Unknown => return Err(Rejection::UnknownKid),
+            KeyLookup::NotLoaded => return Err(Rejection::KeysUnavailable),
+        };
+        if jwk.alg().is_some_and(|alg| alg != RS256) {
+            return Err(Rejection::UnsuitableKey);
+        }
+        let key = jwk
+            .verification_key()
+            .map_err(|_| Rejection::UnsuitableKey)?;
+        key.verify_sig(parsed.signing_input.as_bytes(), &parsed.signature)
+            .map_err(|_| Rejection::BadSignature)?;
+
+        if let Some(cache) = &self.cache {
+            cache.insert(digest, &claims, parsed.kid, jwk, now);
+        }
+        Ok(claims)
+    }
+}
+
+const RS256: &str = "RS256";
+
+/// A token split and decoded, claims not yet judged.
+struct Parsed<'a> {
+    signing_input: &'a str,
+    signature: Vec<u8>,
+    kid: String,
+    payload: Payload,
+}
+
+/// The header members we read. Serde refuses duplicates of these, so `{"alg":"none","alg":"RS256"}`
+/// cannot mean different things to different readers; all other members are ignored
+/// (`jku`, `jwk`, `x5u`, `x5c`: the key comes only from our JWKS).
+#[derive(Deserialize)]
+struct Header {
+    alg: Option<Value>,
+    kid: Option<Value>,
+    crit: Option<Value>,
+}
+
+/// The claims we read, typed loosely so that a wrong type is a precise rejection.
+#[derive(Deserialize)]
+struct Payload {
+    iss: Option<Value>,
+    token_use: Option<Value>,
+    client_id: Option<Value>,
+    scope: Option<Value>,
+    exp: Option<Value>,
+    nbf: Option<Value>,
+    iat: Option<Value>,
+    sub: Option<Value>,
+    jti: Option<Value>,
+    username: Option<Value>,
+}
+
+fn parse(token: &str) -> Result<Parsed<'_>, Rejection> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Rejection::Malformed);
+    };
+    if header.is_empty() || payload.is_empty() || signature.is_empty() {
+        return Err(Rejection::Malformed);
+    }
+    let signing_input = &token[..header.len() + 1 + payload.len()];
+    let header: Header = decode_json_object(header)?;
+    if header.crit.is_some() {
+        return Err(Rejection::Malformed);
+    }
+    match &header.alg {
+        Some(Value::String(alg)) if alg == RS256 => {}
+        _ => return Err(Rejection::UnsupportedAlgorithm),
+    }
+    let kid = match header.kid {
+        Some(Value::String(kid)) if !kid.is_empty() && kid.len() <= 1024 => kid,
+        _ => return Err(Rejection::MissingKid),
+    };
+    let payload_json: Payload = decode_json_object(payload)?;
+    let signature = STRICT_BASE64URL
+        .decode(signature)
+        .map_err(|_| Rejection::Malformed)?;
+    Ok(Parsed {
+        signing_input,
+        signature,
+        kid,
+        payload: payload_json,
+    })
+}
+
+fn decode_json_object<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, Rejection> {
+    let bytes = STRICT_BASE64URL
+        .decode(part)
+        .map_err(|_| Rejection::Malformed)?;
+    // serde would also read a struct from a JSON array; only an object is a JOSE header/claims set.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Rejection::Malformed);
+    }
+    serde_json::from_slice(&bytes).map_err(|_| Rejection::Malformed)
+}
+
+fn required_string(value: Option<Value>) -> Result<String, Rejection> {
+    match value {
+        Some(Value::String(s)) => Ok(s),
+        _ => Err(Rejection::InvalidClaims),
+    }
+}
+
+fn optional_string(value: Option<Value>) -> Result<Option<String>, Rejection> {
+    match value {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Rejection::InvalidClaims),
+    }
+}
+
+fn optional_number(value: &Option<Value>) -> Result<Option<f64>, Rejection> {
+    match value {
+        None => Ok(None),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(Rejection::InvalidClaims),
+        Some(_) => Err(Rejection::InvalidClaims),
+    }
+}
+
+fn check_claims(payload: &Payload, config: &VerifierConfig, now: f64) -> Result<Claims, Rejection> {
+    // Types first, all of them, so a token with a wrongly typed claim is refused whatever else.
+    let exp = optional_number(&payload.exp)?.ok_or(Rejection::InvalidClaims)?;
+    let nbf = optional_number(&payload.nbf)?;
+    let iat = optional_number(&payload.iat)?;
+    let issuer = required_string(payload.iss.clone())?;
+    let token_use = required_string(payload.token_use.clone())?;
+    let client_id = required_string(payload.client_id.clone())?;
+    let scope = optional_string(payload.scope.clone())?;
+    let subject = optional_string(payload.sub.clone())?;
+    let token_id = optional_string(payload.jti.clone())?;
+    let username = optional_string(payload.username.clone())?;
+
+    if issuer != config.issuer {
+        return Err(Rejection::WrongIssuer);
+    }
+    if token_use != "access" {
+        return Err(Rejection::WrongTokenUse);
+    }
+    if !config.client_ids.is_empty() && !config.client_ids.contains(&client_id) {
+        return Err(Rejection::ClientNotAllowed);
+    }
+    check_times(exp, nbf, config.leeway, now)?;
+    Ok(Claims {
+        issuer,
+        client_id,
+        subject,
+        username,
+        token_id,
+        scopes: scope.as_deref().map(Scopes::parse).unwrap_or_default(),
+        expires_at: exp,
+        not_before: nbf,
+        issued_at: iat,
+    })
+}
+
+fn check_times(exp: f64, nbf: Option<f64>, leeway: Duration, now: f64) -> Result<(), Rejection> {
+    let leeway = leeway.as_secs_f64();
+    if now >= exp + leeway {
+        return Err(Rejection::Expired);
+    }
+    if nbf.is_some_and(|nbf| now + leeway < nbf) {
+        return Err(Rejection::NotYetValid);
+    }
+    Ok(())
+}
+
+/// Tokens already verified, by SHA-256 of the whole token. An entry is used only while the token
+/// is within its `exp`/`nbf` and the JWK that verified it is still published under its kid, so
+/// removing a key from the JWKS revokes the cached tokens it signed at the next refresh.
+#[derive(Debug)]
+struct VerifiedTokens {
+    capacity: usize,
+    entries: Mutex<HashMap<[u8; 32], VerifiedToken>>,
+}
+
+#[derive(Debug)]
+struct VerifiedToken {
+    claims: Claims,
+    kid: String,
+    jwk: Arc<Jwk>,
+}
+
+impl VerifiedTokens {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(
+        &self,
+        digest: &[u8; 32],
+        now: f64,
+        config: &VerifierConfig,
+        jwks: &JwksCache,
+    ) -> Option<Claims> {
+        let (claims, kid, jwk) = {
+            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            let entry = entries.get(digest)?;
+            (entry.claims.clone(), entry.kid.clone(), entry.jwk.clone())
+        };
+        // An expired entry is left for eviction; the full path then refuses the token precisely.
+        check_times(claims.expires_at, claims.not_before, config.leeway, now).ok()?;
+        match jwks.cached_key(&kid) {
+            KeyLookup::Found(current) if same_key(&current, &jwk) => Some(claims),
+            _ => None,
+        }
+    }
+
+    fn insert(&self, digest: [u8; 32], claims: &Claims, kid: String, jwk: Arc<Jwk>, now: f64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= self.capacity {
+            entries.retain(|_, entry| entry.claims.expires_at > now);
+            if entries.len() >= self.capacity {
+                // Still full of live tokens: drop an arbitrary eighth rather than growing.
+                let excess = entries.len() - self.capacity * 7 / 8;
+                let victims: Vec<_> = entries.keys().take(excess).copied().collect();
+                for victim in victims {
+                    entries.remove(&victim);
+                }
+            }
+        }
+        entries.insert(
+            digest,
+            VerifiedToken {
+                claims: claims.clone(),
+                kid,
+                jwk,
+            },
+        );
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().unwrap().len()
+    }
+}
+
+fn same_key(a: &Arc<Jwk>, b: &Arc<Jwk>) -> bool {
+    if Arc::ptr_eq(a, b) {
+        return true;
+    }
+    // A periodic refresh rebuilds every JWK; the same public key under the same kid still counts.
+    match (a.verification_key(), b.verification_key()) {
+        (Ok(a_key), Ok(b_key)) => a_key.as_ref() == b_key.as_ref() && a.alg() == b.alg(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;
