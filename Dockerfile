@@ -1,0 +1,65 @@
+# syntax=docker/dockerfile:1.7
+#
+# One image per binary, all from one build of the workspace:
+#
+#   docker build --target premium-content         -t cognito-m2m/premium-content:0.1.0 .
+#   docker build --target content-consumer        -t cognito-m2m/content-consumer:0.1.0 .
+#   docker build --target cognito-client-operator -t cognito-m2m/cognito-client-operator:0.1.0 .
+#
+# Why one image per binary rather than one image holding all three: each Deployment then pulls
+# and runs only the code it needs (the operator's AWS SDKs and kube client stay out of the
+# services' images), and the three compile in a single cached builder stage anyway, so building
+# the three targets one after another costs one compilation.
+#
+# Dependencies are cached by BuildKit cache mounts over the cargo registry and target folder, so
+# a source change recompiles only the workspace crates; `--locked` builds exactly Cargo.lock.
+# The runtime is `scratch` plus what the dynamically linked binaries need (glibc, libgcc_s, the
+# CA bundle) copied from the builder: no shell, no package manager, numeric non-root user.
+
+ARG RUST_VERSION=1.91
+
+FROM rust:${RUST_VERSION}-bookworm AS builder
+WORKDIR /src
+# Only the workspace (see .dockerignore): manifests, lock file and crate sources.
+COPY . .
+RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
+    --mount=type=cache,target=/src/target,sharing=locked \
+    cargo build --release --locked \
+        --bin premium-content --bin content-consumer --bin cognito-client-operator \
+    && mkdir -p /out/bin \
+    && cp target/release/premium-content target/release/content-consumer \
+          target/release/cognito-client-operator /out/bin/
+
+# The runtime file system: the shared libraries the binaries load (as ldd lists them, with the
+# dynamic loader), the CA bundle for TLS to Cognito, Secrets Manager and the API server, and
+# passwd/group entries for the non-root user.
+FROM builder AS rootfs
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN mkdir -p /rootfs/etc/ssl/certs /rootfs/tmp \
+    && for lib in $(ldd /out/bin/* | grep -o '/[^ ]*' | sort -u); do \
+         cp --parents -L "$lib" /rootfs/; \
+       done \
+    && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
+    && echo 'nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin' > /rootfs/etc/passwd \
+    && echo 'nonroot:x:65532:' > /rootfs/etc/group \
+    && chmod 1777 /rootfs/tmp
+
+FROM scratch AS runtime
+COPY --from=rootfs /rootfs/ /
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    LISTEN_ADDR=0.0.0.0:8080
+USER 65532:65532
+EXPOSE 8080
+
+FROM runtime AS premium-content
+COPY --from=builder /out/bin/premium-content /usr/local/bin/premium-content
+ENTRYPOINT ["/usr/local/bin/premium-content"]
+
+FROM runtime AS content-consumer
+COPY --from=builder /out/bin/content-consumer /usr/local/bin/content-consumer
+ENTRYPOINT ["/usr/local/bin/content-consumer"]
+
+FROM runtime AS cognito-client-operator
+COPY --from=builder /out/bin/cognito-client-operator /usr/local/bin/cognito-client-operator
+ENTRYPOINT ["/usr/local/bin/cognito-client-operator"]
