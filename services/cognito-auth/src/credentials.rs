@@ -8,6 +8,16 @@ use std::fmt;
 
 use serde::Deserialize;
 
+mod dir;
+mod provider;
+#[cfg(feature = "secrets-manager")]
+mod secrets_manager;
+
+pub use dir::DirSource;
+pub use provider::{CredentialsError, CredentialsProvider};
+#[cfg(feature = "secrets-manager")]
+pub use secrets_manager::SecretsManagerSource;
+
 /// Secret keys written by the operator and read from a mounted credentials folder.
 pub mod keys {
     /// The app client id.
@@ -55,7 +65,7 @@ impl fmt::Debug for ClientCredentials {
 }
 
 /// Why stored credentials could not be used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum CredentialsFormatError {
     /// The text is not a JSON object of strings.
     #[error("credentials are not a JSON object of strings: {0}")]
@@ -83,7 +93,7 @@ impl ClientCredentials {
         #[serde(untagged)]
         enum Value {
             Text(String),
-            Other(serde_json::Value),
+            Other(serde::de::IgnoredAny),
         }
         let map: BTreeMap<String, Value> = serde_json::from_str(text)
             // serde_json's message quotes no input, so the secret cannot leak through it.
@@ -207,9 +217,8 @@ mod tests {
 
     #[test]
     fn missing_or_empty_secret_is_named() {
-        let err =
-            ClientCredentials::from_secret_json(r#"{"client_id":"abc","client_secret":" "}"#)
-                .unwrap_err();
+        let err = ClientCredentials::from_secret_json(r#"{"client_id":"abc","client_secret":" "}"#)
+            .unwrap_err();
         assert_eq!(
             err,
             CredentialsFormatError::Missing("client_secret (or app_client_secret)")
@@ -230,10 +239,9 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_secret() {
-        let creds = ClientCredentials::from_secret_json(
-            r#"{"client_id":"abc","client_secret":"hunter2"}"#,
-        )
-        .unwrap();
+        let creds =
+            ClientCredentials::from_secret_json(r#"{"client_id":"abc","client_secret":"hunter2"}"#)
+                .unwrap();
         assert!(!format!("{creds:?}").contains("hunter2"));
     }
 }

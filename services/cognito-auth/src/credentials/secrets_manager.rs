@@ -1,0 +1,134 @@
+//! Credentials from an AWS Secrets Manager secret (either JSON key set), as the seed stores them.
+//!
+//! The secret is fetched once and kept; it is fetched again when the token endpoint answers
+//! `invalid_client`, which is what a rotated client secret looks like from here.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+
+use super::{ClientCredentials, CredentialsError};
+
+/// Rejections arriving faster than this do not each cost a Secrets Manager call.
+const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A Secrets Manager secret holding client credentials.
+#[derive(Debug)]
+pub struct SecretsManagerSource {
+    client: aws_sdk_secretsmanager::Client,
+    secret_id: String,
+    credentials: RwLock<Option<Arc<ClientCredentials>>>,
+    /// Single flight for fetches.
+    fetching: tokio::sync::Mutex<()>,
+    last_refetch: Mutex<Option<Instant>>,
+}
+
+impl SecretsManagerSource {
+    /// A source for `secret_id` using the AWS SDK's default chain (region, credentials,
+    /// `AWS_ENDPOINT_URL`). Tries one fetch; a failure is logged and retried on first use.
+    pub async fn from_env(secret_id: impl Into<String>) -> Self {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let source = Self::with_client(aws_sdk_secretsmanager::Client::new(&config), secret_id);
+        if let Err(error) = source.current().await {
+            tracing::warn!(%error, "client credentials not available yet");
+        }
+        source
+    }
+
+    /// A source for `secret_id` using `client`; nothing is fetched until first use.
+    pub fn with_client(
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            secret_id: secret_id.into(),
+            credentials: RwLock::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+            last_refetch: Mutex::new(None),
+        }
+    }
+
+    /// The credentials fetched last, fetching them if there are none yet.
+    pub async fn current(&self) -> Result<Arc<ClientCredentials>, CredentialsError> {
+        if let Some(credentials) = self.cached() {
+            return Ok(credentials);
+        }
+        let _flight = self.fetching.lock().await;
+        if let Some(credentials) = self.cached() {
+            return Ok(credentials);
+        }
+        self.fetch().await
+    }
+
+    /// Fetches the secret again (at most once per few seconds), keeping the old credentials if
+    /// the fetch fails.
+    pub async fn refetch_after_rejection(
+        &self,
+    ) -> Result<Arc<ClientCredentials>, CredentialsError> {
+        let _flight = self.fetching.lock().await;
+        let due = {
+            let mut last = self.last_refetch.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|at| at.elapsed() >= REFETCH_INTERVAL);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if !due {
+            return self
+                .cached()
+                .ok_or_else(|| self.error("not fetched yet".into()));
+        }
+        match self.fetch().await {
+            Ok(credentials) => Ok(credentials),
+            Err(error) => self.cached().ok_or(error),
+        }
+    }
+
+    /// Whether the secret has been fetched successfully.
+    pub fn is_loaded(&self) -> bool {
+        self.cached().is_some()
+    }
+
+    fn cached(&self) -> Option<Arc<ClientCredentials>> {
+        self.credentials
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn error(&self, reason: String) -> CredentialsError {
+        CredentialsError::SecretsManager {
+            secret_id: self.secret_id.clone(),
+            reason,
+        }
+    }
+
+    async fn fetch(&self) -> Result<Arc<ClientCredentials>, CredentialsError> {
+        let output = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            .send()
+            .await
+            .map_err(|e| self.error(DisplayErrorContext(&e).to_string()))?;
+        let text = output
+            .secret_string()
+            .ok_or_else(|| self.error("the secret has no SecretString".into()))?;
+        let credentials = ClientCredentials::from_secret_json(text).map_err(|error| {
+            CredentialsError::Format {
+                origin: format!("Secrets Manager secret {}", self.secret_id),
+                error,
+            }
+        })?;
+        let mut slot = self.credentials.write().unwrap_or_else(|e| e.into_inner());
+        if slot.as_deref() != Some(&credentials) {
+            tracing::info!(client_id = %credentials.client_id, secret_id = %self.secret_id,
+                "client credentials loaded from Secrets Manager");
+            *slot = Some(Arc::new(credentials));
+        }
+        Ok(slot.clone().expect("just set"))
+    }
+}
