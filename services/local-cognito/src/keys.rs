@@ -126,7 +126,8 @@ mod tests {
         let key = SigningKey::generate("k1");
         let token = key.sign_with_header(&json!({"alg": "none"}), &json!({}));
         let header = token.split('.').next().unwrap();
-        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        let header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
         assert_eq!(header, json!({"alg": "none"}));
     }
 }

@@ -2,5 +2,14 @@
 //!
 //! It signs RS256 access tokens shaped like Amazon Cognito's, serves the pool's JWKS and answers
 //! the client-credentials grant, so the whole flow runs on one machine without an AWS account.
+//!
+//! - [`issuer`]: configuration, the grant's rules and errors, minting; [`issuer::start`] serves it.
+//! - [`claims`]: the access-token claims, for tests that mint tokens by hand.
+//! - [`keys`]: RSA signing keys and JWKS documents.
 
+pub mod claims;
+mod http;
+pub mod issuer;
 pub mod keys;
+
+pub use http::serve;

@@ -1,0 +1,95 @@
+//! The `local-cognito` binary: it says it is not for production, and it serves tokens.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_local-cognito");
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn help_says_development_and_tests_only() {
+    let output = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(help.contains("development and"), "{help}");
+    assert!(help.contains("never production"), "{help}");
+    assert!(help.contains("NEVER PRODUCTION"), "{help}");
+    assert!(help.contains("LOCAL_COGNITO_CLIENTS"), "{help}");
+}
+
+#[test]
+fn missing_clients_fail_naming_the_variable() {
+    let output = Command::new(BIN)
+        .env_remove("LOCAL_COGNITO_CLIENTS")
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("LOCAL_COGNITO_CLIENTS"), "{stderr}");
+}
+
+#[tokio::test]
+async fn serves_tokens_and_warns_at_startup() {
+    let mut child = KillOnDrop(
+        Command::new(BIN)
+            .env("LISTEN_ADDR", "127.0.0.1:0")
+            .env("COGNITO_USER_POOL_ID", "us-east-1_BinTest1")
+            .env(
+                "LOCAL_COGNITO_CLIENTS",
+                "cli1:sec1:api/read,api/write;cli2:sec2:api/read",
+            )
+            .env("TOKEN_LIFETIME", "5m")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let token_url = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no token endpoint line in {seen:#?}"));
+        if let Some(url) = line.strip_prefix("local-cognito: token endpoint ") {
+            break url.trim().to_owned();
+        }
+        seen.push(line);
+    };
+    assert!(
+        seen.iter().any(|l| l.contains("NEVER PRODUCTION")),
+        "{seen:#?}"
+    );
+    assert!(
+        !seen.iter().any(|l| l.contains("sec1")),
+        "secrets are never printed"
+    );
+    let response = reqwest::Client::new()
+        .post(&token_url)
+        .basic_auth("cli2", Some("sec2"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["expires_in"], 300);
+}

@@ -1,0 +1,281 @@
+//! The issuer over HTTP, as a client and a verifier that know only Cognito's documented behaviour
+//! see it: the token endpoint's answers, the JWKS that verifies its tokens, the discovery document.
+
+use std::net::TcpListener;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use local_cognito::issuer::{AppClient, Config, start};
+use serde_json::Value;
+
+const POOL: &str = "us-east-1_HttpTest1";
+const READ: &str = "premium_api/read";
+const WRITE: &str = "premium_api/write";
+
+struct Running {
+    base: String,
+    handle: actix_web::dev::ServerHandle,
+    http: reqwest::Client,
+}
+
+impl Running {
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = Config::new(
+            POOL,
+            vec![
+                AppClient::new("consumer", "consumer-secret", [READ, WRITE]),
+                AppClient::new("reader", "reader-secret", [READ]),
+            ],
+        );
+        config.token_lifetime = Duration::from_secs(900);
+        let server = start(config, listener).await.unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            base,
+            handle,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn token_url(&self) -> String {
+        format!("{}/oauth2/token", self.base)
+    }
+
+    async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    async fn post_form(&self, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> (u16, Value) {
+        let mut request = self.http.post(self.token_url()).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Verifies `token` the way premium-content must: key from the JWKS by `kid`, RS256, issuer
+    /// from the discovery document.
+    async fn verify(&self, token: &str) -> Value {
+        let (_, discovery) = self
+            .get_json(&format!("/{POOL}/.well-known/openid-configuration"))
+            .await;
+        let jwks: Value = self
+            .http
+            .get(discovery["jwks_uri"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        assert_eq!(header.alg, Algorithm::RS256);
+        let kid = header.kid.expect("Cognito tokens carry a kid");
+        let jwk = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .expect("the kid is in the JWKS");
+        let key = DecodingKey::from_rsa_components(
+            jwk["n"].as_str().unwrap(),
+            jwk["e"].as_str().unwrap(),
+        )
+        .unwrap();
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.validate_aud = false;
+        validation.set_issuer(&[discovery["issuer"].as_str().unwrap()]);
+        jsonwebtoken::decode::<Value>(token, &key, &validation)
+            .expect("token verifies")
+            .claims
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test]
+async fn basic_auth_without_scope_gets_every_allowed_scope_in_a_cognito_shaped_token() {
+    let issuer = Running::start().await;
+    let response = issuer
+        .http
+        .post(issuer.token_url())
+        .basic_auth("consumer", Some("consumer-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json;charset=UTF-8"
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    let claims = issuer.verify(body["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["sub"], "consumer");
+    assert_eq!(claims["client_id"], "consumer");
+    assert_eq!(claims["token_use"], "access");
+    assert_eq!(claims["scope"], format!("{READ} {WRITE}"));
+    assert_eq!(claims["version"], 2);
+    assert_eq!(claims["iss"], format!("{}/{POOL}", issuer.base));
+    let iat = claims["iat"].as_u64().unwrap();
+    assert!(iat.abs_diff(unix_now()) < 5);
+    assert_eq!(claims["auth_time"], iat);
+    assert_eq!(claims["exp"].as_u64().unwrap(), iat + 900);
+    assert_eq!(claims["jti"].as_str().unwrap().len(), 36);
+    assert!(
+        claims.get("aud").is_none(),
+        "Cognito access tokens have no aud"
+    );
+}
+
+#[tokio::test]
+async fn form_credentials_with_one_scope_get_exactly_that_scope() {
+    let issuer = Running::start().await;
+    let (status, body) = issuer
+        .post_form(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "consumer"),
+                ("client_secret", "consumer-secret"),
+                ("scope", WRITE),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let claims = issuer.verify(body["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["scope"], WRITE);
+    // Each token is unique.
+    let (_, again) = issuer
+        .post_form(
+            Some(("consumer", "consumer-secret")),
+            &[("grant_type", "client_credentials"), ("scope", WRITE)],
+        )
+        .await;
+    assert_ne!(
+        issuer.verify(again["access_token"].as_str().unwrap()).await["jti"],
+        claims["jti"]
+    );
+}
+
+#[tokio::test]
+async fn refusals_are_cognito_error_bodies() {
+    let issuer = Running::start().await;
+    let grant = ("grant_type", "client_credentials");
+    type Case<'a> = (Option<(&'a str, &'a str)>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (Some(("consumer", "wrong")), vec![grant], "invalid_client"),
+        (
+            Some(("nobody", "consumer-secret")),
+            vec![grant],
+            "invalid_client",
+        ),
+        (None, vec![grant], "invalid_client"),
+        (
+            None,
+            vec![grant, ("client_id", "reader"), ("client_secret", "nope")],
+            "invalid_client",
+        ),
+        (
+            Some(("reader", "reader-secret")),
+            vec![grant, ("scope", WRITE)],
+            "invalid_scope",
+        ),
+        (
+            Some(("reader", "reader-secret")),
+            vec![grant, ("scope", "other_api/read")],
+            "invalid_scope",
+        ),
+        (Some(("reader", "reader-secret")), vec![], "invalid_request"),
+        (
+            Some(("reader", "reader-secret")),
+            vec![("grant_type", "password")],
+            "unsupported_grant_type",
+        ),
+        (
+            Some(("reader", "reader-secret")),
+            vec![("grant_type", "refresh_token")],
+            "unauthorized_client",
+        ),
+    ];
+    for (basic, form, expected) in cases {
+        let (status, body) = issuer.post_form(basic, &form).await;
+        assert_eq!(status, 400, "{form:?}");
+        assert_eq!(body, serde_json::json!({ "error": expected }), "{form:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_form_is_invalid_request() {
+    let issuer = Running::start().await;
+    let response = issuer
+        .http
+        .post(issuer.token_url())
+        .basic_auth("consumer", Some("consumer-secret"))
+        .header("content-type", "application/json")
+        .body(r#"{"grant_type":"client_credentials"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    let get = issuer.http.get(issuer.token_url()).send().await.unwrap();
+    assert_eq!(get.status(), 405);
+}
+
+#[tokio::test]
+async fn discovery_and_jwks_are_served_for_the_pool_only() {
+    let issuer = Running::start().await;
+    let (status, discovery) = issuer
+        .get_json(&format!("/{POOL}/.well-known/openid-configuration"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(discovery["issuer"], format!("{}/{POOL}", issuer.base));
+    assert_eq!(discovery["token_endpoint"], issuer.token_url());
+    assert_eq!(
+        discovery["jwks_uri"],
+        format!(
+            "{}/.well-known/jwks.json",
+            discovery["issuer"].as_str().unwrap()
+        )
+    );
+    let (status, jwks) = issuer
+        .get_json(&format!("/{POOL}/.well-known/jwks.json"))
+        .await;
+    assert_eq!(status, 200);
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["alg"], "RS256");
+    assert_eq!(key["use"], "sig");
+    let (status, _) = issuer
+        .get_json("/us-east-1_Other/.well-known/jwks.json")
+        .await;
+    assert_eq!(status, 404);
+}
