@@ -1,0 +1,334 @@
+//! Configuration: every variable of CONTRACT.md (plus a few tuning knobs), parsed once by clap and
+//! resolved into the typed [`Settings`] the service runs on.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// premium-content configuration, from flags or the environment.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "premium-content",
+    version,
+    about = "The protected premium-content API: verifies Cognito access tokens and checks scopes"
+)]
+pub struct Config {
+    /// Address to serve on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
+    pub listen_addr: SocketAddr,
+
+    /// AWS region of the user pool (with COGNITO_USER_POOL_ID gives the issuer).
+    #[arg(long, env = "AWS_REGION")]
+    pub aws_region: Option<String>,
+
+    /// Cognito user pool id, e.g. us-east-1_AbCdEf123.
+    #[arg(long, env = "COGNITO_USER_POOL_ID")]
+    pub cognito_user_pool_id: Option<String>,
+
+    /// Exact token issuer; overrides AWS_REGION + COGNITO_USER_POOL_ID.
+    #[arg(long, env = "COGNITO_ISSUER")]
+    pub cognito_issuer: Option<String>,
+
+    /// JWKS location [default: {issuer}/.well-known/jwks.json].
+    #[arg(long, env = "COGNITO_JWKS_URL")]
+    pub cognito_jwks_url: Option<String>,
+
+    /// Resource server identifier; scopes are {id}/read and {id}/write.
+    #[arg(long, env = "RESOURCE_SERVER", default_value = "premium_api")]
+    pub resource_server: String,
+
+    /// Full scope needed for GET /home/premium [default: {RESOURCE_SERVER}/read].
+    #[arg(long, env = "READ_SCOPE")]
+    pub read_scope: Option<String>,
+
+    /// Full scope needed for POST /home/premium [default: {RESOURCE_SERVER}/write].
+    #[arg(long, env = "WRITE_SCOPE")]
+    pub write_scope: Option<String>,
+
+    /// Comma-separated allow-list of app client ids; empty allows any client of the pool.
+    #[arg(long, env = "COGNITO_CLIENT_IDS", default_value = "")]
+    pub cognito_client_ids: String,
+
+    /// Log filter (info, debug, ...); RUST_LOG, when set, takes precedence.
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+
+    /// Clock skew tolerated on exp and nbf, in seconds.
+    #[arg(long, env = "CLOCK_LEEWAY_SECONDS", default_value_t = 5)]
+    pub clock_leeway_seconds: u64,
+
+    /// Verified tokens remembered until they expire (0 disables the cache).
+    #[arg(long, env = "VERIFIED_TOKEN_CACHE_SIZE", default_value_t = 10_000)]
+    pub verified_token_cache_size: usize,
+
+    /// Seconds between periodic JWKS refreshes.
+    #[arg(long, env = "JWKS_REFRESH_SECONDS", default_value_t = 600)]
+    pub jwks_refresh_seconds: u64,
+}
+
+/// Configuration that cannot work; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Neither an issuer nor the pair that derives it.
+    #[error("set COGNITO_ISSUER, or both AWS_REGION and COGNITO_USER_POOL_ID")]
+    NoIssuer,
+    /// A variable holds an unusable value.
+    #[error("{variable}: {problem}")]
+    Invalid {
+        /// The variable at fault.
+        variable: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// The resolved settings the service runs on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Exact issuer.
+    pub issuer: String,
+    /// JWKS URL.
+    pub jwks_url: String,
+    /// Scope for reads.
+    pub read_scope: String,
+    /// Scope for writes.
+    pub write_scope: String,
+    /// Allowed client ids (empty: any).
+    pub client_ids: Vec<String>,
+    /// Clock leeway.
+    pub leeway: Duration,
+    /// Verified-token cache size.
+    pub cache_capacity: usize,
+    /// Periodic JWKS refresh.
+    pub jwks_refresh: Duration,
+}
+
+impl Config {
+    /// Resolves derived values and checks every variable.
+    pub fn resolve(&self) -> Result<Settings, ConfigError> {
+        let issuer = match non_empty(&self.cognito_issuer) {
+            Some(issuer) => {
+                check_http_url("COGNITO_ISSUER", issuer)?;
+                issuer.to_owned()
+            }
+            None => {
+                let (Some(region), Some(pool)) = (
+                    non_empty(&self.aws_region),
+                    non_empty(&self.cognito_user_pool_id),
+                ) else {
+                    return Err(ConfigError::NoIssuer);
+                };
+                check_identifier("AWS_REGION", region)?;
+                check_identifier("COGNITO_USER_POOL_ID", pool)?;
+                format!("https://cognito-idp.{region}.amazonaws.com/{pool}")
+            }
+        };
+        let jwks_url = match non_empty(&self.cognito_jwks_url) {
+            Some(url) => {
+                check_http_url("COGNITO_JWKS_URL", url)?;
+                url.to_owned()
+            }
+            None => format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')),
+        };
+        let resource_server = self.resource_server.trim();
+        let derived = |suffix: &str| format!("{resource_server}/{suffix}");
+        let read_scope = match non_empty(&self.read_scope) {
+            Some(scope) => check_scope("READ_SCOPE", scope)?,
+            None => check_scope("RESOURCE_SERVER", &derived("read"))?,
+        };
+        let write_scope = match non_empty(&self.write_scope) {
+            Some(scope) => check_scope("WRITE_SCOPE", scope)?,
+            None => check_scope("RESOURCE_SERVER", &derived("write"))?,
+        };
+        if resource_server.is_empty() && (self.read_scope.is_none() || self.write_scope.is_none()) {
+            return Err(invalid("RESOURCE_SERVER", "must not be empty"));
+        }
+        let client_ids = self
+            .cognito_client_ids
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if self.jwks_refresh_seconds == 0 {
+            return Err(invalid("JWKS_REFRESH_SECONDS", "must be at least 1"));
+        }
+        if self.clock_leeway_seconds > 300 {
+            return Err(invalid(
+                "CLOCK_LEEWAY_SECONDS",
+                "more than 300 s of leeway defeats expiry",
+            ));
+        }
+        Ok(Settings {
+            issuer,
+            jwks_url,
+            read_scope,
+            write_scope,
+            client_ids,
+            leeway: Duration::from_secs(self.clock_leeway_seconds),
+            cache_capacity: self.verified_token_cache_size,
+            jwks_refresh: Duration::from_secs(self.jwks_refresh_seconds),
+        })
+    }
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn check_http_url(variable: &'static str, value: &str) -> Result<(), ConfigError> {
+    let url =
+        reqwest::Url::parse(value).map_err(|e| invalid(variable, format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid(variable, "must be an http(s) URL"));
+    }
+    Ok(())
+}
+
+fn check_identifier(variable: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(invalid(variable, "may hold only letters, digits, - and _"))
+    }
+}
+
+fn check_scope(variable: &'static str, scope: &str) -> Result<String, ConfigError> {
+    // A scope with whitespace, quotes or backslashes could never be granted, and could not be
+    // written into a WWW-Authenticate header either.
+    if scope.is_empty()
+        || !scope
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+    {
+        return Err(invalid(
+            variable,
+            "a scope is printable ASCII without spaces, quotes or backslashes",
+        ));
+    }
+    Ok(scope.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<Settings, ConfigError> {
+        let mut argv = vec!["premium-content"];
+        argv.extend_from_slice(args);
+        Config::try_parse_from(argv).unwrap().resolve()
+    }
+
+    #[test]
+    fn issuer_and_jwks_derive_from_region_and_pool() {
+        let s = parse(&[
+            "--aws-region",
+            "eu-west-1",
+            "--cognito-user-pool-id",
+            "eu-west-1_AbC123",
+        ])
+        .unwrap();
+        assert_eq!(
+            s.issuer,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+        );
+        assert_eq!(
+            s.jwks_url,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        assert_eq!(s.read_scope, "premium_api/read");
+        assert_eq!(s.write_scope, "premium_api/write");
+        assert!(s.client_ids.is_empty());
+        assert_eq!(s.leeway, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn explicit_values_override_derived_ones() {
+        let s = parse(&[
+            "--aws-region",
+            "eu-west-1",
+            "--cognito-user-pool-id",
+            "eu-west-1_AbC123",
+            "--cognito-issuer",
+            "http://127.0.0.1:9000/pool",
+            "--cognito-jwks-url",
+            "http://127.0.0.1:9001/keys",
+            "--resource-server",
+            "unicorn",
+            "--write-scope",
+            "other/write",
+            "--cognito-client-ids",
+            " a, b ,,c",
+        ])
+        .unwrap();
+        assert_eq!(s.issuer, "http://127.0.0.1:9000/pool");
+        assert_eq!(s.jwks_url, "http://127.0.0.1:9001/keys");
+        assert_eq!(s.read_scope, "unicorn/read");
+        assert_eq!(s.write_scope, "other/write");
+        assert_eq!(s.client_ids, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        assert!(matches!(parse(&[]), Err(ConfigError::NoIssuer)));
+        assert!(
+            parse(&["--aws-region", "eu-west-1"])
+                .unwrap_err()
+                .to_string()
+                .contains("COGNITO_USER_POOL_ID")
+        );
+        for (args, variable) in [
+            (vec!["--cognito-issuer", "not a url"], "COGNITO_ISSUER"),
+            (vec!["--cognito-issuer", "ftp://x/y"], "COGNITO_ISSUER"),
+            (
+                vec![
+                    "--cognito-issuer",
+                    "https://x",
+                    "--cognito-jwks-url",
+                    "/jwks",
+                ],
+                "COGNITO_JWKS_URL",
+            ),
+            (
+                vec!["--aws-region", "eu/west", "--cognito-user-pool-id", "p_1"],
+                "AWS_REGION",
+            ),
+            (
+                vec!["--cognito-issuer", "https://x", "--read-scope", "a b"],
+                "READ_SCOPE",
+            ),
+            (
+                vec!["--cognito-issuer", "https://x", "--resource-server", "a\"b"],
+                "RESOURCE_SERVER",
+            ),
+            (
+                vec![
+                    "--cognito-issuer",
+                    "https://x",
+                    "--jwks-refresh-seconds",
+                    "0",
+                ],
+                "JWKS_REFRESH_SECONDS",
+            ),
+        ] {
+            let message = parse(&args).unwrap_err().to_string();
+            assert!(message.starts_with(variable), "{message}");
+        }
+    }
+
+    #[test]
+    fn unknown_flags_and_bad_addresses_fail_parsing() {
+        assert!(Config::try_parse_from(["premium-content", "--nope"]).is_err());
+        assert!(Config::try_parse_from(["premium-content", "--listen-addr", "localhost"]).is_err());
+    }
+}

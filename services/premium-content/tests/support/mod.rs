@@ -1,0 +1,215 @@
+//! Test fixtures: a local JWKS server whose document and health the test controls and whose
+//! requests it counts, a running premium-content, and token minting.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use clap::Parser;
+use local_cognito::keys::{SigningKey, jwks_document};
+use serde_json::{Value, json};
+
+/// The user pool the tests pretend to be.
+pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Premium";
+/// An app client allowed by default.
+pub const CLIENT: &str = "client-premium";
+
+/// What the JWKS server serves.
+#[derive(Default)]
+pub struct JwksState {
+    document: Mutex<Vec<u8>>,
+    hits: AtomicUsize,
+    failing: AtomicBool,
+}
+
+/// A JWKS server on a loopback port.
+pub struct JwksServer {
+    pub url: String,
+    state: Arc<JwksState>,
+    handle: ServerHandle,
+}
+
+impl JwksServer {
+    /// Serves the public keys of `keys`.
+    pub fn start(keys: &[&SigningKey]) -> Self {
+        let state = Arc::new(JwksState::default());
+        let server = Self::bind(state);
+        server.publish(keys);
+        server
+    }
+
+    fn bind(state: Arc<JwksState>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://{}/us-east-1_Premium/.well-known/jwks.json",
+            listener.local_addr().unwrap()
+        );
+        let shared = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .default_service(web::to(serve))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self { url, state, handle }
+    }
+
+    /// Replaces the served document with the keys of `keys`.
+    pub fn publish(&self, keys: &[&SigningKey]) {
+        self.publish_document(&jwks_document(keys.iter().copied()));
+    }
+
+    /// Replaces the served document.
+    pub fn publish_document(&self, document: &Value) {
+        *self.state.document.lock().unwrap() = serde_json::to_vec(document).unwrap();
+    }
+
+    /// Makes every request fail with 503 (or recover).
+    pub fn set_failing(&self, failing: bool) {
+        self.state.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// Requests received so far.
+    pub fn hits(&self) -> usize {
+        self.state.hits.load(Ordering::SeqCst)
+    }
+
+    /// Stops the server.
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+async fn serve(state: web::Data<JwksState>) -> HttpResponse {
+    state.hits.fetch_add(1, Ordering::SeqCst);
+    if state.failing.load(Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable().body("down");
+    }
+    let body = state.document.lock().unwrap().clone();
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
+}
+
+/// A running premium-content.
+pub struct Premium {
+    pub base: String,
+    handle: ServerHandle,
+}
+
+impl Premium {
+    /// Starts premium-content against `jwks_url` with extra flags.
+    pub async fn start(jwks_url: &str, extra: &[&str]) -> Self {
+        let mut argv = vec![
+            "premium-content",
+            "--cognito-issuer",
+            ISSUER,
+            "--cognito-jwks-url",
+            jwks_url,
+        ];
+        argv.extend_from_slice(extra);
+        let config = premium_content::Config::try_parse_from(argv).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = premium_content::start(config, listener).await.unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self { base, handle }
+    }
+
+    /// Starts it and waits until `/readyz` says the keys are loaded.
+    pub async fn start_ready(jwks_url: &str, extra: &[&str]) -> Self {
+        let premium = Self::start(jwks_url, extra).await;
+        premium.wait_ready().await;
+        premium
+    }
+
+    /// Waits (up to 10 s) for readiness.
+    pub async fn wait_ready(&self) {
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            let status = client
+                .get(format!("{}/readyz", self.base))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            if status == 200 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("premium-content never became ready");
+    }
+
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// Seconds since the epoch.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        .floor()
+}
+
+/// The claims of a Cognito client-credentials access token for `scope`.
+pub fn claims(scope: &str) -> Value {
+    let now = now();
+    json!({
+        "sub": CLIENT,
+        "token_use": "access",
+        "scope": scope,
+        "auth_time": now,
+        "iss": ISSUER,
+        "exp": now + 3600.0,
+        "iat": now,
+        "version": 2,
+        "jti": "3f2b8d9e-1111-4222-8333-444455556666",
+        "client_id": CLIENT,
+    })
+}
+
+/// A response's status, `WWW-Authenticate` and body.
+pub struct Answer {
+    pub status: u16,
+    pub challenge: Option<String>,
+    pub body: String,
+}
+
+/// Sends `method` to `url` with an optional raw `Authorization` value.
+pub async fn call(client: &reqwest::Client, method: &str, url: &str, auth: Option<&str>) -> Answer {
+    let mut request = client.request(method.parse().unwrap(), url);
+    if let Some(auth) = auth {
+        request = request.header("authorization", auth);
+    }
+    let response = request.send().await.unwrap();
+    Answer {
+        status: response.status().as_u16(),
+        challenge: response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        body: response.text().await.unwrap(),
+    }
+}
