@@ -1,0 +1,222 @@
+//! Leader election through a `coordination.k8s.io/v1` Lease, so only one replica reconciles.
+//!
+//! The holder renews `renewTime` every retry period with an optimistic-concurrency `replace`
+//! (the Lease's resourceVersion); any other replica takes over once `renewTime +
+//! leaseDurationSeconds` has passed. A holder that cannot renew within its renew deadline, or
+//! finds another holder, steps down.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::{Api, PostParams};
+
+/// Settings of one elector.
+#[derive(Debug, Clone)]
+pub struct LeaseSettings {
+    /// Name of the Lease object.
+    pub name: String,
+    /// This replica's identity (the pod name).
+    pub identity: String,
+    /// How long a lease is valid after its last renewal.
+    pub lease_duration: Duration,
+    /// How long the holder keeps leading while renewals fail.
+    pub renew_deadline: Duration,
+    /// How often to try to acquire or renew.
+    pub retry_period: Duration,
+}
+
+/// What to do with the Lease as it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// We hold it: bump renewTime.
+    Renew,
+    /// Nobody holds it or the holder's lease expired: take it.
+    TakeOver,
+    /// Someone else holds a valid lease.
+    Follow {
+        /// The current holder.
+        holder: String,
+    },
+}
+
+/// Decides from the Lease's spec what this identity should do at `now`.
+pub fn decide(spec: Option<&LeaseSpec>, identity: &str, now: Timestamp) -> Decision {
+    let Some(spec) = spec else {
+        return Decision::TakeOver;
+    };
+    let holder = spec.holder_identity.as_deref().unwrap_or_default();
+    if holder.is_empty() {
+        return Decision::TakeOver;
+    }
+    if holder == identity {
+        return Decision::Renew;
+    }
+    let last = spec
+        .renew_time
+        .as_ref()
+        .or(spec.acquire_time.as_ref())
+        .map(|t| t.0);
+    let duration =
+        jiff::SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0).max(0)));
+    match last.and_then(|l| l.checked_add(duration).ok()) {
+        Some(expiry) if expiry > now => Decision::Follow {
+            holder: holder.to_owned(),
+        },
+        _ => Decision::TakeOver,
+    }
+}
+
+/// Acquires, renews and releases one Lease.
+pub struct LeaseElector {
+    api: Api<Lease>,
+    settings: LeaseSettings,
+}
+
+impl LeaseElector {
+    /// An elector for the Lease `settings.name` in the namespace of `api`.
+    pub fn new(api: Api<Lease>, settings: LeaseSettings) -> Self {
+        Self { api, settings }
+    }
+
+    /// The elector's settings.
+    pub fn settings(&self) -> &LeaseSettings {
+        &self.settings
+    }
+
+    fn lease_seconds(&self) -> i32 {
+        i32::try_from(self.settings.lease_duration.as_secs().max(1)).unwrap_or(i32::MAX)
+    }
+
+    /// Tries to become or stay the holder; `Ok(true)` means this identity holds the Lease now.
+    ///
+    /// Losing a create or update race (409) is an ordinary `Ok(false)`.
+    pub async fn try_acquire_or_renew(&self) -> Result<bool, kube::Error> {
+        let now = Timestamp::now();
+        let identity = self.settings.identity.clone();
+        let existing = self.api.get_opt(&self.settings.name).await?;
+        let result = match existing {
+            None => {
+                let lease = Lease {
+                    metadata: ObjectMeta {
+                        name: Some(self.settings.name.clone()),
+                        ..ObjectMeta::default()
+                    },
+                    spec: Some(LeaseSpec {
+                        holder_identity: Some(identity),
+                        lease_duration_seconds: Some(self.lease_seconds()),
+                        acquire_time: Some(MicroTime(now)),
+                        renew_time: Some(MicroTime(now)),
+                        lease_transitions: Some(0),
+                        ..LeaseSpec::default()
+                    }),
+                };
+                self.api.create(&PostParams::default(), &lease).await
+            }
+            Some(mut lease) => {
+                let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
+                match decide(Some(spec), &identity, now) {
+                    Decision::Follow { .. } => return Ok(false),
+                    Decision::Renew => {
+                        spec.renew_time = Some(MicroTime(now));
+                        spec.lease_duration_seconds = Some(self.lease_seconds());
+                    }
+                    Decision::TakeOver => {
+                        spec.holder_identity = Some(identity);
+                        spec.acquire_time = Some(MicroTime(now));
+                        spec.renew_time = Some(MicroTime(now));
+                        spec.lease_duration_seconds = Some(self.lease_seconds());
+                        spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
+                    }
+                }
+                // replace carries metadata.resourceVersion: a concurrent writer makes this 409.
+                self.api
+                    .replace(&self.settings.name, &PostParams::default(), &lease)
+                    .await
+            }
+        };
+        match result {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(status)) if status.code == 409 => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Gives the Lease up if this identity holds it, so a standby can take over at once.
+    pub async fn release(&self) -> Result<(), kube::Error> {
+        let Some(mut lease) = self.api.get_opt(&self.settings.name).await? else {
+            return Ok(());
+        };
+        let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
+        if spec.holder_identity.as_deref() != Some(self.settings.identity.as_str()) {
+            return Ok(());
+        }
+        spec.holder_identity = None;
+        spec.renew_time = Some(MicroTime(Timestamp::now()));
+        spec.lease_duration_seconds = Some(1);
+        self.api
+            .replace(&self.settings.name, &PostParams::default(), &lease)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn held_by(holder: &str, renewed: &str, seconds: i32) -> LeaseSpec {
+        LeaseSpec {
+            holder_identity: Some(holder.into()),
+            renew_time: Some(MicroTime(at(renewed))),
+            lease_duration_seconds: Some(seconds),
+            ..LeaseSpec::default()
+        }
+    }
+
+    #[test]
+    fn no_lease_or_no_holder_is_taken() {
+        let now = at("2026-11-24T10:00:00Z");
+        assert_eq!(decide(None, "a", now), Decision::TakeOver);
+        let released = LeaseSpec {
+            holder_identity: None,
+            ..held_by("x", "2026-11-24T10:00:00Z", 15)
+        };
+        assert_eq!(decide(Some(&released), "a", now), Decision::TakeOver);
+    }
+
+    #[test]
+    fn own_lease_is_renewed_even_when_expired() {
+        let spec = held_by("a", "2026-11-24T09:00:00Z", 15);
+        assert_eq!(
+            decide(Some(&spec), "a", at("2026-11-24T10:00:00Z")),
+            Decision::Renew
+        );
+    }
+
+    #[test]
+    fn others_valid_lease_is_followed_until_it_expires() {
+        let spec = held_by("b", "2026-11-24T10:00:00Z", 15);
+        assert_eq!(
+            decide(Some(&spec), "a", at("2026-11-24T10:00:14Z")),
+            Decision::Follow { holder: "b".into() }
+        );
+        assert_eq!(
+            decide(Some(&spec), "a", at("2026-11-24T10:00:15Z")),
+            Decision::TakeOver
+        );
+        let never_renewed = LeaseSpec {
+            holder_identity: Some("b".into()),
+            ..LeaseSpec::default()
+        };
+        assert_eq!(
+            decide(Some(&never_renewed), "a", at("2026-11-24T10:00:00Z")),
+            Decision::TakeOver
+        );
+    }
+}

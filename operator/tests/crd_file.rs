@@ -1,0 +1,44 @@
+//! CI check: the committed k8s/crd.yaml is exactly what the Rust types generate.
+
+use std::path::Path;
+
+#[test]
+fn committed_crd_matches_the_rust_types() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../k8s/crd.yaml");
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let generated = cognito_client_operator::crd::crd_yaml();
+    assert!(
+        committed == generated,
+        "k8s/crd.yaml is stale: regenerate it with \
+         `cargo run -q -p cognito-client-operator --bin crdgen > k8s/crd.yaml` and commit it"
+    );
+}
+
+#[test]
+fn crd_names_follow_the_contract() {
+    use kube::CustomResourceExt;
+    let crd = cognito_client_operator::crd::CognitoClient::crd();
+    assert_eq!(
+        crd.metadata.name.as_deref(),
+        Some("cognitoclients.cognito-m2m.dev")
+    );
+    assert_eq!(crd.spec.group, "cognito-m2m.dev");
+    assert_eq!(crd.spec.scope, "Namespaced");
+    assert_eq!(crd.spec.names.kind, "CognitoClient");
+    assert_eq!(crd.spec.names.plural, "cognitoclients");
+    assert_eq!(
+        crd.spec.names.short_names.as_deref(),
+        Some(&["cogc".to_owned()][..])
+    );
+    let version = &crd.spec.versions[0];
+    assert_eq!(version.name, "v1alpha1");
+    assert!(version.subresources.as_ref().unwrap().status.is_some());
+    let columns: Vec<&str> = version
+        .additional_printer_columns
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(columns, ["Ready", "Secret", "Client", "Last Sync", "Age"]);
+}
