@@ -1,0 +1,332 @@
+//! The JWKS cache against a real local HTTP server: background loading with retries, the
+//! unknown-kid penalty box, single flight, outages, timeouts, rotation and periodic refresh.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use cognito_auth::clock::ManualClock;
+use cognito_auth::jwks::{JwksCache, JwksError, JwksSettings, KeyLookup};
+use local_cognito::keys::{SigningKey, jwks_document};
+
+#[derive(Default)]
+struct Served {
+    document: Mutex<Vec<u8>>,
+    hits: AtomicUsize,
+    failing: AtomicBool,
+    delay_ms: AtomicU64,
+}
+
+struct JwksServer {
+    url: String,
+    served: Arc<Served>,
+    handle: ServerHandle,
+}
+
+impl JwksServer {
+    fn start(keys: &[&SigningKey]) -> Self {
+        let served = Arc::new(Served::default());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+        let data = web::Data::from(served.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(serve))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        let server = Self {
+            url,
+            served,
+            handle,
+        };
+        server.publish(keys);
+        server
+    }
+
+    fn publish(&self, keys: &[&SigningKey]) {
+        *self.served.document.lock().unwrap() =
+            serde_json::to_vec(&jwks_document(keys.iter().copied())).unwrap();
+    }
+
+    fn publish_raw(&self, body: Vec<u8>) {
+        *self.served.document.lock().unwrap() = body;
+    }
+
+    fn hits(&self) -> usize {
+        self.served.hits.load(Ordering::SeqCst)
+    }
+
+    fn set_failing(&self, failing: bool) {
+        self.served.failing.store(failing, Ordering::SeqCst);
+    }
+
+    fn set_delay(&self, delay: Duration) {
+        self.served
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+}
+
+impl Drop for JwksServer {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        drop(handle.stop(false));
+    }
+}
+
+async fn serve(served: web::Data<Served>) -> HttpResponse {
+    served.hits.fetch_add(1, Ordering::SeqCst);
+    let delay = served.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    if served.failing.load(Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    let body = served.document.lock().unwrap().clone();
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
+}
+
+fn fast_settings() -> JwksSettings {
+    JwksSettings {
+        fetch_timeout: Duration::from_secs(2),
+        refresh_interval: Duration::from_secs(3600),
+        unknown_kid_cooldown: Duration::from_secs(10),
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(80),
+        max_document_bytes: 64 * 1024,
+    }
+}
+
+fn found(lookup: &KeyLookup) -> bool {
+    matches!(lookup, KeyLookup::Found(_))
+}
+
+async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn background_load_retries_until_the_jwks_answers() {
+    let key = SigningKey::generate("a");
+    let server = JwksServer::start(&[&key]);
+    server.set_failing(true);
+    let cache = Arc::new(JwksCache::new(
+        server.url.clone(),
+        reqwest::Client::new(),
+        fast_settings(),
+    ));
+    cache.start_background();
+    eventually("three failed attempts", || server.hits() >= 3).await;
+    assert!(!cache.is_ready());
+    assert!(matches!(cache.cached_key("a"), KeyLookup::NotLoaded));
+    assert!(cache.stats().failures() >= 3);
+
+    server.set_failing(false);
+    eventually("readiness", || cache.is_ready()).await;
+    assert!(found(&cache.cached_key("a")));
+    let settled = server.hits();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.hits(), settled, "no retries once loaded");
+}
+
+#[tokio::test]
+async fn unknown_kid_storm_costs_at_most_one_fetch_per_ten_seconds() {
+    let key = SigningKey::generate("a");
+    let server = JwksServer::start(&[&key]);
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
+    let cache = Arc::new(JwksCache::with_clock(
+        server.url.clone(),
+        reqwest::Client::new(),
+        fast_settings(),
+        clock.clone(),
+    ));
+    cache.refresh().await.unwrap();
+    assert_eq!(server.hits(), 1);
+
+    let storm = |round: usize| {
+        let cache = cache.clone();
+        async move {
+            let lookups = (0..200).map(|i| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.key(&format!("random-{round}-{i}")).await })
+            });
+            for lookup in futures::future::join_all(lookups).await {
+                assert!(matches!(lookup.unwrap(), KeyLookup::Unknown));
+            }
+        }
+    };
+    // A fetch just happened (the load): the first storm is inside its penalty window.
+    storm(0).await;
+    assert_eq!(server.hits(), 1);
+    clock.advance(Duration::from_secs(10));
+    storm(1).await;
+    assert_eq!(server.hits(), 2, "one refetch for 200 unknown kids");
+    clock.advance(Duration::from_secs(9));
+    storm(2).await;
+    assert_eq!(server.hits(), 2, "still in the penalty box");
+    clock.advance(Duration::from_secs(1));
+    storm(3).await;
+    assert_eq!(server.hits(), 3);
+    // Known kids never touch the network.
+    for _ in 0..100 {
+        assert!(found(&cache.key("a").await));
+    }
+    assert_eq!(server.hits(), 3);
+}
+
+#[tokio::test]
+async fn concurrent_lookups_of_a_rotated_kid_share_one_fetch() {
+    let old = SigningKey::generate("old");
+    let new = SigningKey::generate("new");
+    let server = JwksServer::start(&[&old]);
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
+    let cache = Arc::new(JwksCache::with_clock(
+        server.url.clone(),
+        reqwest::Client::new(),
+        fast_settings(),
+        clock.clone(),
+    ));
+    cache.refresh().await.unwrap();
+    clock.advance(Duration::from_secs(60));
+
+    server.publish(&[&old, &new]);
+    server.set_delay(Duration::from_millis(300));
+    let lookups = (0..50).map(|_| {
+        let cache = cache.clone();
+        tokio::spawn(async move { cache.key("new").await })
+    });
+    for lookup in futures::future::join_all(lookups).await {
+        assert!(found(&lookup.unwrap()));
+    }
+    assert_eq!(server.hits(), 2, "the load plus exactly one shared refetch");
+    assert!(found(&cache.cached_key("old")));
+}
+
+#[tokio::test]
+async fn cached_keys_survive_an_outage() {
+    let key = SigningKey::generate("a");
+    let server = JwksServer::start(&[&key]);
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
+    let cache = JwksCache::with_clock(
+        server.url.clone(),
+        reqwest::Client::new(),
+        fast_settings(),
+        clock.clone(),
+    );
+    cache.refresh().await.unwrap();
+
+    server.set_failing(true);
+    assert!(matches!(cache.refresh().await, Err(JwksError::Status(503))));
+    clock.advance(Duration::from_secs(30));
+    assert!(matches!(cache.key("other").await, KeyLookup::Unknown));
+    assert!(found(&cache.key("a").await));
+    assert!(cache.is_ready());
+    assert_eq!(cache.stats().fetches(), 3);
+    assert_eq!(cache.stats().failures(), 2);
+
+    // A broken document is a failure too, not an empty key set.
+    server.set_failing(false);
+    server.publish_raw(b"{\"keys\":[]}".to_vec());
+    assert!(matches!(
+        cache.refresh().await,
+        Err(JwksError::NoUsableKeys)
+    ));
+    server.publish_raw(b"<html>maintenance</html>".to_vec());
+    assert!(matches!(
+        cache.refresh().await,
+        Err(JwksError::Malformed(_))
+    ));
+    assert!(found(&cache.key("a").await));
+}
+
+#[tokio::test]
+async fn fetches_time_out() {
+    let key = SigningKey::generate("a");
+    let server = JwksServer::start(&[&key]);
+    server.set_delay(Duration::from_secs(30));
+    let cache = JwksCache::new(
+        server.url.clone(),
+        reqwest::Client::new(),
+        JwksSettings {
+            fetch_timeout: Duration::from_millis(200),
+            ..fast_settings()
+        },
+    );
+    let started = Instant::now();
+    assert!(matches!(cache.refresh().await, Err(JwksError::Http(_))));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(!cache.is_ready());
+}
+
+#[tokio::test]
+async fn oversized_documents_are_refused() {
+    let key = SigningKey::generate("a");
+    let server = JwksServer::start(&[&key]);
+    let cache = JwksCache::new(server.url.clone(), reqwest::Client::new(), fast_settings());
+    cache.refresh().await.unwrap();
+    let mut huge = br#"{"keys":[],"padding":""#.to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 100 * 1024));
+    huge.extend_from_slice(b"\"}");
+    server.publish_raw(huge);
+    assert!(matches!(cache.refresh().await, Err(JwksError::TooLarge(_))));
+    assert!(found(&cache.cached_key("a")));
+}
+
+#[tokio::test]
+async fn rotation_replaces_the_set_and_periodic_refresh_picks_it_up() {
+    let old = SigningKey::generate("old");
+    let new = SigningKey::generate("new");
+    let server = JwksServer::start(&[&old]);
+    let cache = Arc::new(JwksCache::new(
+        server.url.clone(),
+        reqwest::Client::new(),
+        JwksSettings {
+            refresh_interval: Duration::from_millis(100),
+            ..fast_settings()
+        },
+    ));
+    cache.start_background();
+    eventually("readiness", || cache.is_ready()).await;
+    server.publish(&[&new]);
+    // Only the periodic refresh can bring the new key in: nothing looks it up.
+    eventually("the rotated key", || found(&cache.cached_key("new"))).await;
+    assert!(matches!(cache.cached_key("old"), KeyLookup::Unknown));
+}
+
+#[tokio::test]
+async fn dropping_the_cache_stops_its_background_task() {
+    let key = SigningKey::generate("a");
+    let server = JwksServer::start(&[&key]);
+    let cache = Arc::new(JwksCache::new(
+        server.url.clone(),
+        reqwest::Client::new(),
+        JwksSettings {
+            refresh_interval: Duration::from_millis(30),
+            ..fast_settings()
+        },
+    ));
+    cache.start_background();
+    eventually("a few refreshes", || server.hits() >= 3).await;
+    drop(cache);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let after_drop = server.hits();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.hits(), after_drop);
+}
