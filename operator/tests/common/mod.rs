@@ -1,0 +1,378 @@
+//! Test environment: a real kube-apiserver (the shared k8s-test-cluster) and moto as Secrets
+//! Manager and Cognito, both on loopback; plus helpers to run the operator in-process.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use cognito_client_operator::crd::CognitoClient;
+use cognito_client_operator::metrics::Metrics;
+use cognito_client_operator::{Config, Dependencies, RunError};
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::{CustomResourceExt, ResourceExt};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The operator's own ServiceAccount, as in k8s/operator-rbac.yaml.
+pub const OPERATOR_SA: &str = "system:serviceaccount:cognito-m2m:cognito-client-operator";
+
+/// Where the cluster and moto are.
+pub struct TestEnv {
+    /// Path of a cluster-admin kubeconfig.
+    pub kubeconfig: PathBuf,
+    /// moto's endpoint URL.
+    pub moto_url: String,
+}
+
+static ENV: OnceLock<TestEnv> = OnceLock::new();
+
+/// The shared environment, started on first use.
+pub fn env() -> &'static TestEnv {
+    ENV.get_or_init(|| TestEnv {
+        kubeconfig: cluster_kubeconfig(),
+        moto_url: start_moto(),
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Runs `cleanup` (a shell command) once this test process has exited.
+fn after_exit(cleanup: &str) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {cleanup}",
+        pid = std::process::id()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the cleanup watcher");
+}
+
+fn cluster_kubeconfig() -> PathBuf {
+    if let Some(path) = std::env::var_os("KUBECONFIG").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let dir = std::env::var_os("K8S_TEST_CLUSTER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/k8s-test-cluster")
+        });
+    let up = dir.join("up.sh");
+    assert!(
+        up.exists(),
+        "KUBECONFIG is not set and {} does not exist: these tests need a real API server. \
+         Run `eval \"$(path/to/k8s-test-cluster/up.sh)\"` first, or set K8S_TEST_CLUSTER_DIR",
+        up.display()
+    );
+    let state = std::env::temp_dir().join(format!("cognito-operator-tests-{}", std::process::id()));
+    let (api, etcd) = (free_port(), free_port());
+    let out = Command::new(&up)
+        .arg(&state)
+        .env("K8S_API_PORT", api.to_string())
+        .env("K8S_ETCD_PORT", etcd.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run k8s-test-cluster/up.sh");
+    after_exit(&format!(
+        "{} {}",
+        dir.join("down.sh").display(),
+        state.display()
+    ));
+    assert!(out.status.success(), "k8s-test-cluster/up.sh failed");
+    state.join("kubeconfig")
+}
+
+fn moto_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let in_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("moto_server"))
+            .find(|p| p.exists())
+    });
+    in_path
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/cognito-m2m/tools/bin/moto_server"))
+                .filter(|p| p.exists())
+        })
+        .expect("moto_server not found: run scripts/install-test-tools or set MOTO_SERVER")
+}
+
+fn start_moto() -> String {
+    let port = free_port();
+    let bin = moto_binary();
+    let script = format!(
+        "{bin} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+         while kill -0 {pid} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m",
+        bin = bin.display(),
+        pid = std::process::id()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A client for the test cluster, optionally impersonating a user.
+pub async fn kube_client(impersonate: Option<&str>) -> kube::Client {
+    let kubeconfig = Kubeconfig::read_from(&env().kubeconfig).expect("read kubeconfig");
+    let mut config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .expect("kube config");
+    config.auth_info.impersonate = impersonate.map(str::to_owned);
+    kube::Client::try_from(config).expect("kube client")
+}
+
+/// AWS SDK configuration pointing at moto.
+pub async fn aws() -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&env().moto_url)
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
+/// A name unique across tests and runs.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{:x}{}",
+        nanos ^ std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Installs the CRD (generated from the Rust types) and waits until it is established.
+pub async fn ensure_crd(client: &kube::Client) {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let crd = CognitoClient::crd();
+    crds.patch(
+        &crd.name_any(),
+        &PatchParams::apply("cognito-operator-tests").force(),
+        &Patch::Apply(&crd),
+    )
+    .await
+    .expect("apply CRD");
+    wait_for("CRD established", Duration::from_secs(30), || async {
+        let crd = crds.get(&crd.name_any()).await.ok()?;
+        crd.status?
+            .conditions?
+            .iter()
+            .any(|c| c.type_ == "Established" && c.status == "True")
+            .then_some(())
+    })
+    .await;
+}
+
+/// Creates a fresh namespace (the CRD installed) and returns its name.
+pub async fn namespace(client: &kube::Client, prefix: &str) -> String {
+    ensure_crd(client).await;
+    let name = unique(prefix);
+    let ns: Api<Namespace> = Api::all(client.clone());
+    let mut obj = Namespace::default();
+    obj.metadata.name = Some(name.clone());
+    ns.create(&PostParams::default(), &obj)
+        .await
+        .expect("create namespace");
+    name
+}
+
+/// Applies every document of a YAML manifest by server-side apply.
+pub async fn apply_manifest(client: &kube::Client, yaml: &str) {
+    use serde::Deserialize;
+    for doc in serde_yaml_ng::Deserializer::from_str(yaml) {
+        let value = serde_json::Value::deserialize(doc).expect("YAML document");
+        if value.is_null() {
+            continue;
+        }
+        let obj: DynamicObject = serde_json::from_value(value).expect("Kubernetes object");
+        let types = obj.types.clone().expect("apiVersion and kind");
+        let gvk = GroupVersionKind::try_from(&types).expect("gvk");
+        let resource = ApiResource::from_gvk(&gvk);
+        let api: Api<DynamicObject> = match obj.namespace() {
+            Some(ns) => Api::namespaced_with(client.clone(), &ns, &resource),
+            None => Api::all_with(client.clone(), &resource),
+        };
+        api.patch(
+            &obj.name_any(),
+            &PatchParams::apply("cognito-operator-tests").force(),
+            &Patch::Apply(&obj),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("apply {} {}: {e}", types.kind, obj.name_any()));
+    }
+}
+
+/// Polls `check` until it yields a value, failing the test after `timeout`.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// An operator running in this test's runtime.
+pub struct RunningOperator {
+    shutdown: CancellationToken,
+    task: JoinHandle<Result<(), RunError>>,
+    /// Its metrics.
+    pub metrics: Arc<Metrics>,
+    /// Where it serves /healthz, /readyz, /metrics.
+    pub addr: std::net::SocketAddr,
+}
+
+impl RunningOperator {
+    /// Starts the operator with these flags (e.g. `--watch-namespaces=NS`).
+    pub async fn start(client: kube::Client, flags: &[String]) -> Self {
+        let config = Config::from_flags(flags.iter().cloned()).expect("operator flags");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        let metrics = Arc::new(Metrics::new());
+        let deps = Dependencies {
+            kube: client,
+            aws: aws().await,
+        };
+        let task = tokio::spawn(cognito_client_operator::run_with_metrics(
+            config,
+            deps,
+            listener,
+            shutdown.clone(),
+            metrics.clone(),
+        ));
+        Self {
+            shutdown,
+            task,
+            metrics,
+            addr,
+        }
+    }
+
+    /// Starts an operator for one namespace without leader election.
+    pub async fn for_namespace(client: kube::Client, ns: &str) -> Self {
+        Self::start(
+            client,
+            &[
+                format!("--watch-namespaces={ns}"),
+                "--leader-election=false".into(),
+                "--retry-base-delay=200ms".into(),
+                "--retry-max-delay=2s".into(),
+            ],
+        )
+        .await
+    }
+
+    /// Graceful shutdown; returns how `run` ended.
+    pub async fn stop(self) -> Result<(), RunError> {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(30), self.task)
+            .await
+            .expect("operator stops within 30s")
+            .expect("operator task")
+    }
+
+    /// Whether the task has ended.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// GET `path` on the operator's HTTP port: (status code, body).
+    pub async fn http_get(&self, path: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        stream
+            .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await.unwrap();
+        let code = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (code, body)
+    }
+}
+
+/// Secrets Manager client on moto.
+pub async fn secrets_manager() -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(&aws().await)
+}
+
+/// Cognito client on moto.
+pub async fn cognito() -> aws_sdk_cognitoidentityprovider::Client {
+    aws_sdk_cognitoidentityprovider::Client::new(&aws().await)
+}
+
+/// Creates (or overwrites) a Secrets Manager secret with this string.
+pub async fn put_source(name: &str, value: &str) {
+    let sm = secrets_manager().await;
+    let created = sm
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await;
+    if created.is_err() {
+        sm.put_secret_value()
+            .secret_id(name)
+            .secret_string(value)
+            .send()
+            .await
+            .expect("put secret value");
+    }
+}
