@@ -1,0 +1,268 @@
+//! The seed's flows end to end with servers we did not write: premium-content and
+//! content-consumer as real processes, oauth2-mock-server shaped like Cognito as the issuer,
+//! moto_server as Secrets Manager holding the credentials in the seed's JSON format.
+//!
+//! Ignored by default (they need the tools and the built binaries); `scripts/test` runs them.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use e2e::{Moto, Oauth2Cognito, PoolClient, Service, seed_secret_json};
+use local_cognito::keys::SigningKey;
+use serde_json::{Value, json};
+
+const POOL: &str = "us-east-1_E2eFlows1";
+const READ: &str = "premium_api/read";
+const WRITE: &str = "premium_api/write";
+
+fn consumer_client() -> PoolClient {
+    PoolClient::new("e2econsumer1", "consumer-secret-1", &[READ, WRITE])
+}
+
+fn reader_client() -> PoolClient {
+    PoolClient::new("e2ereader1", "reader-secret-1", &[READ])
+}
+
+fn unauthorized() -> Value {
+    json!({"message": "Unauthorized"})
+}
+
+fn read_answer() -> Value {
+    json!({"message": "Premium Content: OAuth Scope: Read"})
+}
+
+fn write_answer() -> Value {
+    json!({"message": "Premium Content: OAuth Scope: Write"})
+}
+
+/// The issuer and premium-content, which every flow needs.
+struct World {
+    http: reqwest::Client,
+    pool: Oauth2Cognito,
+    premium: Service,
+}
+
+impl World {
+    async fn start() -> Self {
+        let http = reqwest::Client::new();
+        let pool = Oauth2Cognito::start(POOL, &[consumer_client(), reader_client()]);
+        // premium-content finds the JWKS at its default place, {issuer}/.well-known/jwks.json.
+        assert_eq!(
+            pool.jwks_uri,
+            format!("{}/.well-known/jwks.json", pool.issuer)
+        );
+        let premium = Service::start(
+            "premium-content",
+            &BTreeMap::from([("COGNITO_ISSUER", pool.issuer.clone())]),
+            "/readyz",
+            &http,
+        )
+        .await;
+        Self {
+            http,
+            pool,
+            premium,
+        }
+    }
+
+    fn premium_url(&self) -> String {
+        format!("{}/home/premium", self.premium.base)
+    }
+
+    /// content-consumer reading `secret_json` from Secrets Manager (moto) by ARN.
+    async fn consumer(&self, moto: &Moto, name: &str, secret_json: &str) -> Service {
+        let arn = moto.create_secret(name, secret_json).await;
+        let mut env = moto.aws_env();
+        env.insert("APP_SECRETS_ARN", arn);
+        env.insert("PREMIUM_API_URL", self.premium_url());
+        Service::start("content-consumer", &env, "/healthz", &self.http).await
+    }
+
+    async fn get(&self, url: &str) -> (u16, Value) {
+        let response = self.http.get(url).send().await.expect("answers");
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("answers JSON");
+        (status, body)
+    }
+
+    /// A real token from the issuer for `client`.
+    async fn token(&self, client: &PoolClient, scope: &str) -> String {
+        let response = self
+            .http
+            .post(&self.pool.token_endpoint)
+            .basic_auth(&client.id, Some(&client.secret))
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .send()
+            .await
+            .expect("issuer answers");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("JSON");
+        body["access_token"].as_str().expect("a token").to_owned()
+    }
+
+    async fn call_premium(&self, method: reqwest::Method, token: &str) -> (u16, String, Value) {
+        let response = self
+            .http
+            .request(method, self.premium_url())
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("premium-content answers");
+        let status = response.status().as_u16();
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, challenge, response.json().await.expect("JSON"))
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs node + oauth2-mock-server, moto_server and the built binaries: scripts/test"]
+async fn the_three_seed_flows_with_credentials_from_secrets_manager() {
+    let world = World::start().await;
+    let moto = Moto::start().await;
+    let secret = seed_secret_json(POOL, &world.pool.token_endpoint, &consumer_client());
+    let consumer = world.consumer(&moto, "cognito_e2e_flows", &secret).await;
+
+    let url = |path: &str| format!("{}/content/{path}", consumer.base);
+    assert_eq!(
+        world.get(&url("unauthorized-read")).await,
+        (401, unauthorized())
+    );
+    assert_eq!(
+        world.get(&url("authorized-read")).await,
+        (200, read_answer())
+    );
+    assert_eq!(
+        world.get(&url("authorized-write")).await,
+        (200, write_answer())
+    );
+    // The tokens really came from the third-party issuer, for our client.
+    let issuer_log = world.pool.process.output();
+    assert!(
+        issuer_log.contains("token client=e2econsumer1 status=200"),
+        "{issuer_log}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs node + oauth2-mock-server, moto_server and the built binaries: scripts/test"]
+async fn a_wrong_secret_is_refused_by_the_issuer_and_answered_as_bad_gateway() {
+    let world = World::start().await;
+    let moto = Moto::start().await;
+    let mut wrong = consumer_client();
+    wrong.secret = "not-the-secret".to_owned();
+    let secret = seed_secret_json(POOL, &world.pool.token_endpoint, &wrong);
+    let consumer = world.consumer(&moto, "cognito_e2e_wrong", &secret).await;
+
+    let (status, body) = world
+        .get(&format!("{}/content/authorized-read", consumer.base))
+        .await;
+    assert_eq!(status, 502, "{body}");
+    let message = body["message"].as_str().expect("a message");
+    assert!(message.contains("invalid_client"), "{message}");
+    assert!(
+        !message.contains("not-the-secret"),
+        "the secret never shows"
+    );
+    assert!(
+        world
+            .pool
+            .process
+            .output()
+            .contains("token client=e2econsumer1 status=400 error=invalid_client")
+    );
+    // Calls that need no token still go through.
+    assert_eq!(
+        world
+            .get(&format!("{}/content/unauthorized-read", consumer.base))
+            .await,
+        (401, unauthorized())
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs node + oauth2-mock-server, moto_server and the built binaries: scripts/test"]
+async fn a_token_endpoint_that_is_down_is_answered_as_a_gateway_error() {
+    let mut world = World::start().await;
+    let moto = Moto::start().await;
+    let secret = seed_secret_json(POOL, &world.pool.token_endpoint, &consumer_client());
+    let consumer = world.consumer(&moto, "cognito_e2e_down", &secret).await;
+    world.pool.process.kill();
+
+    for path in ["authorized-read", "authorized-write"] {
+        let (status, body) = world
+            .get(&format!("{}/content/{path}", consumer.base))
+            .await;
+        assert!(matches!(status, 502 | 504), "{path}: {status} {body}");
+        let message = body["message"].as_str().expect("a message");
+        assert!(message.contains("token endpoint"), "{message}");
+    }
+    assert_eq!(
+        world
+            .get(&format!("{}/content/unauthorized-read", consumer.base))
+            .await,
+        (401, unauthorized())
+    );
+}
+
+fn decode_part(token: &str, index: usize) -> Value {
+    let part = token.split('.').nth(index).expect("three parts");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
+}
+
+#[tokio::test]
+#[ignore = "needs node + oauth2-mock-server, moto_server and the built binaries: scripts/test"]
+async fn forged_tokens_are_refused_and_real_ones_are_scope_checked() {
+    let world = World::start().await;
+    let real = world.token(&consumer_client(), READ).await;
+    let claims = decode_part(&real, 1);
+    assert_eq!(claims["token_use"], "access");
+    assert_eq!(claims["client_id"], "e2econsumer1");
+    assert_eq!(claims["iss"], world.pool.issuer);
+    // The real token works, so the refusals below are about the forgery alone.
+    let (status, _, body) = world.call_premium(reqwest::Method::GET, &real).await;
+    assert_eq!((status, body), (200, read_answer()));
+
+    // Same claims, same kid as the issuer's key, but signed by a key that is not in the JWKS.
+    let kid = decode_part(&real, 0)["kid"]
+        .as_str()
+        .expect("a kid")
+        .to_owned();
+    let forger = SigningKey::generate(kid);
+    let forged = forger.sign(&claims);
+    let (status, challenge, body) = world.call_premium(reqwest::Method::GET, &forged).await;
+    assert_eq!((status, body), (401, unauthorized()));
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+
+    // A kid the JWKS does not have.
+    let stranger = SigningKey::generate("not-in-the-jwks");
+    let (status, _, body) = world
+        .call_premium(reqwest::Method::GET, &stranger.sign(&claims))
+        .await;
+    assert_eq!((status, body), (401, unauthorized()));
+
+    // A real token without the write scope may not write.
+    let reader = world.token(&reader_client(), READ).await;
+    let (status, challenge, body) = world.call_premium(reqwest::Method::POST, &reader).await;
+    assert_eq!((status, body), (403, json!({"message": "Forbidden"})));
+    assert!(challenge.contains("insufficient_scope"), "{challenge}");
+    // The issuer refuses to give the reader the write scope at all.
+    let refused = world
+        .http
+        .post(&world.pool.token_endpoint)
+        .basic_auth("e2ereader1", Some("reader-secret-1"))
+        .form(&[("grant_type", "client_credentials"), ("scope", WRITE)])
+        .send()
+        .await
+        .expect("issuer answers");
+    assert_eq!(refused.status(), 400);
+    assert_eq!(
+        refused.json::<Value>().await.expect("JSON"),
+        json!({"error": "invalid_scope"})
+    );
+}
