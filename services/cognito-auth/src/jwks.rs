@@ -240,8 +240,11 @@ pub struct JwksCache {
     clock: Arc<dyn Clock>,
     keys: RwLock<Option<Arc<KeySet>>>,
     ready: AtomicBool,
-    /// Held for the whole of every fetch (single flight); holds when the last one started.
+    /// Held for the whole of every fetch (single flight); holds when the last fetch caused by
+    /// an unknown kid started (the penalty box).
     fetch_gate: tokio::sync::Mutex<Option<Instant>>,
+    /// Fetches finished (any outcome), so a caller that waited for the gate knows one happened.
+    completed_fetches: AtomicU64,
     stats: JwksStats,
     background: Mutex<Option<AbortHandle>>,
 }
@@ -268,6 +271,7 @@ impl JwksCache {
             keys: RwLock::new(None),
             ready: AtomicBool::new(false),
             fetch_gate: tokio::sync::Mutex::new(None),
+            completed_fetches: AtomicU64::new(0),
             stats: JwksStats::default(),
             background: Mutex::new(None),
         }
@@ -310,44 +314,46 @@ impl JwksCache {
         }
     }
 
-    /// Looks `kid` up; when it is unknown, refetches the JWKS unless a fetch started less than
-    /// `unknown_kid_cooldown` ago. Concurrent callers wait for the one fetch in flight.
+    /// Looks `kid` up; when it is unknown, refetches the JWKS unless another unknown kid caused
+    /// a refetch less than `unknown_kid_cooldown` ago (the penalty box). Callers arriving while a
+    /// fetch is in flight wait for it and use its result instead of fetching again.
     pub async fn key(&self, kid: &str) -> KeyLookup {
         match self.cached_key(kid) {
             KeyLookup::Unknown => {}
             other => return other,
         }
-        let mut last_fetch = self.fetch_gate.lock().await;
-        // While we waited, another caller may have fetched a set holding the kid.
-        match self.cached_key(kid) {
-            KeyLookup::Unknown => {}
-            other => return other,
+        let completed_before = self.completed_fetches.load(Ordering::Acquire);
+        let mut last_unknown_kid_fetch = self.fetch_gate.lock().await;
+        if self.completed_fetches.load(Ordering::Acquire) != completed_before {
+            // A fetch finished while we waited: its key set is as fresh as ours would be.
+            return self.cached_key(kid);
         }
         let now = self.clock.monotonic();
-        if last_fetch.is_some_and(|at| now.duration_since(at) < self.settings.unknown_kid_cooldown)
+        if last_unknown_kid_fetch
+            .is_some_and(|at| now.duration_since(at) < self.settings.unknown_kid_cooldown)
         {
             return KeyLookup::Unknown;
         }
-        *last_fetch = Some(now);
+        *last_unknown_kid_fetch = Some(now);
         tracing::debug!(url = %self.url, "unknown kid: refetching JWKS");
         if let Err(error) = self.fetch_and_store().await {
             tracing::warn!(url = %self.url, %error, "JWKS refetch failed; keeping cached keys");
         }
-        drop(last_fetch);
+        drop(last_unknown_kid_fetch);
         self.cached_key(kid)
     }
 
     /// Fetches the JWKS now (sharing any fetch in flight) and replaces the cached set on
     /// success. Returns the number of keys loaded.
     pub async fn refresh(&self) -> Result<usize, JwksError> {
-        let mut last_fetch = self.fetch_gate.lock().await;
-        *last_fetch = Some(self.clock.monotonic());
+        let _single_flight = self.fetch_gate.lock().await;
         self.fetch_and_store().await
     }
 
     async fn fetch_and_store(&self) -> Result<usize, JwksError> {
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch().await.and_then(|body| KeySet::parse(&body));
+        self.completed_fetches.fetch_add(1, Ordering::Release);
         match result {
             Ok(set) => {
                 let count = set.len();
