@@ -82,3 +82,149 @@ async fn serves_the_contract() {
     premium.stop().await;
     jwks.stop().await;
 }
+
+#[tokio::test]
+async fn not_ready_until_the_jwks_answers_and_never_exits_meanwhile() {
+    let key = SigningKey::generate("kid-1");
+    let jwks = JwksServer::start(&[&key]);
+    jwks.set_failing(true);
+    let premium = Premium::start(&jwks.url, &[]).await;
+    let client = reqwest::Client::new();
+    let token = key.sign(&claims("premium_api/read"));
+
+    // Wait for a couple of failed attempts: still alive, not ready.
+    for _ in 0..100 {
+        if jwks.hits() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(jwks.hits() >= 2, "the loader retries");
+    assert_eq!(
+        call(&client, "GET", &premium.url("/healthz"), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        call(&client, "GET", &premium.url("/readyz"), None)
+            .await
+            .status,
+        503
+    );
+    let a = call(&client, "GET", &premium.url("/home/premium"), Some(&token)).await;
+    assert_eq!(
+        a.status, 503,
+        "cannot judge a token without keys: {}",
+        a.body
+    );
+
+    jwks.set_failing(false);
+    premium.wait_ready().await;
+    let a = call(&client, "GET", &premium.url("/home/premium"), Some(&token)).await;
+    assert_eq!(a.status, 200);
+    premium.stop().await;
+    jwks.stop().await;
+}
+
+#[tokio::test]
+async fn rotation_to_a_new_kid_and_outage() {
+    let old = SigningKey::generate("kid-old");
+    let new = SigningKey::generate("kid-new");
+    let jwks = JwksServer::start(&[&old]);
+    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let client = reqwest::Client::new();
+    let url = premium.url("/home/premium");
+    let old_token = old.sign(&claims("premium_api/read"));
+    assert_eq!(
+        call(&client, "GET", &url, Some(&old_token)).await.status,
+        200
+    );
+
+    // Cognito rotates: the new kid is fetched on first sight.
+    jwks.publish(&[&new]);
+    let new_token = new.sign(&claims("premium_api/read"));
+    assert_eq!(
+        call(&client, "GET", &url, Some(&new_token)).await.status,
+        200
+    );
+    assert_eq!(jwks.hits(), 2);
+    // The old key left the JWKS: its tokens stop working, even the one verified (cached) before.
+    assert_eq!(
+        call(&client, "GET", &url, Some(&old_token)).await.status,
+        401
+    );
+
+    // The JWKS goes down: cached keys keep serving.
+    jwks.set_failing(true);
+    for _ in 0..20 {
+        assert_eq!(
+            call(&client, "GET", &url, Some(&new_token)).await.status,
+            200
+        );
+    }
+    premium.stop().await;
+    jwks.stop().await;
+}
+
+#[tokio::test]
+async fn a_storm_of_random_kids_is_not_a_storm_of_jwks_downloads() {
+    let key = SigningKey::generate("kid-1");
+    let jwks = JwksServer::start(&[&key]);
+    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let client = reqwest::Client::new();
+    let url = premium.url("/home/premium");
+    assert_eq!(jwks.hits(), 1);
+
+    let storm = |round: usize| {
+        let requests = (0..150).map(|i| {
+            let token = key.sign_with_header(
+                &serde_json::json!({"alg": "RS256", "kid": format!("random-{round}-{i}")}),
+                &claims("premium_api/read"),
+            );
+            let (client, url) = (client.clone(), url.clone());
+            async move { call(&client, "GET", &url, Some(&token)).await.status }
+        });
+        futures::future::join_all(requests)
+    };
+    assert!(storm(0).await.iter().all(|status| *status == 401));
+    assert_eq!(jwks.hits(), 2, "one refetch for the whole storm");
+    assert!(storm(1).await.iter().all(|status| *status == 401));
+    assert_eq!(jwks.hits(), 2, "the penalty box holds for 10 s");
+    let a = call(
+        &client,
+        "GET",
+        &url,
+        Some(&key.sign(&claims("premium_api/read"))),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    premium.stop().await;
+    jwks.stop().await;
+}
+
+#[tokio::test]
+async fn graceful_stop_finishes_requests_in_flight() {
+    let key = SigningKey::generate("kid-1");
+    let jwks = JwksServer::start(&[&key]);
+    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let client = reqwest::Client::new();
+    let url = premium.url("/home/premium");
+
+    // An unknown kid makes the request wait for a slow JWKS refetch: it is in flight.
+    let rotated = SigningKey::generate("kid-2");
+    jwks.publish(&[&key, &rotated]);
+    jwks.set_delay(std::time::Duration::from_millis(700));
+    let token = rotated.sign(&claims("premium_api/read"));
+    let in_flight = tokio::spawn({
+        let (client, url) = (client.clone(), url.clone());
+        async move { call(&client, "GET", &url, Some(&token)).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    premium.stop().await;
+    let answer = in_flight.await.unwrap();
+    assert_eq!((answer.status, answer.body.as_str()), (200, READ));
+    // And it no longer accepts.
+    assert!(client.get(premium.url("/healthz")).send().await.is_err());
+    jwks.stop().await;
+}

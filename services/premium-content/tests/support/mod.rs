@@ -25,6 +25,7 @@ pub struct JwksState {
     document: Mutex<Vec<u8>>,
     hits: AtomicUsize,
     failing: AtomicBool,
+    delay_ms: std::sync::atomic::AtomicU64,
 }
 
 /// A JWKS server on a loopback port.
@@ -80,6 +81,13 @@ impl JwksServer {
         self.state.failing.store(failing, Ordering::SeqCst);
     }
 
+    /// Delays every answer (a slow JWKS).
+    pub fn set_delay(&self, delay: Duration) {
+        self.state
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
     /// Requests received so far.
     pub fn hits(&self) -> usize {
         self.state.hits.load(Ordering::SeqCst)
@@ -93,6 +101,10 @@ impl JwksServer {
 
 async fn serve(state: web::Data<JwksState>) -> HttpResponse {
     state.hits.fetch_add(1, Ordering::SeqCst);
+    let delay = state.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     if state.failing.load(Ordering::SeqCst) {
         return HttpResponse::ServiceUnavailable().body("down");
     }
