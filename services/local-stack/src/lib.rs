@@ -1,1 +1,367 @@
-//! local-stack library: configuration and the actix-web application.
+//! Development only: the whole machine-to-machine flow in one process on loopback.
+//!
+//! [`launch`] starts the embedded Cognito-compatible issuer (`local-cognito`, never for
+//! production), premium-content and content-consumer, each on its own 127.0.0.1 listener, wired
+//! together exactly as in AWS: content-consumer gets client-credentials tokens from the issuer's
+//! `/oauth2/token`, premium-content verifies them against the pool's JWKS. [`Stack::demo`] then
+//! makes the seed's three calls.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Server, ServerHandle};
+use clap::Parser;
+use local_cognito::issuer::{AppClient, Config as IssuerConfig};
+use rand::RngCore;
+
+/// The pool the local issuer pretends to be.
+pub const USER_POOL_ID: &str = "us-east-1_LocalStack1";
+/// The app client content-consumer authenticates as.
+pub const CLIENT_ID: &str = "localstackconsumer";
+/// The resource server whose scopes protect premium content.
+pub const RESOURCE_SERVER: &str = "premium_api";
+
+/// The three consumer paths of the seed, with the answer each must give.
+pub const SEED_CALLS: [(&str, u16, &str); 3] = [
+    (
+        "/content/unauthorized-read",
+        401,
+        r#"{"message":"Unauthorized"}"#,
+    ),
+    (
+        "/content/authorized-read",
+        200,
+        r#"{"message":"Premium Content: OAuth Scope: Read"}"#,
+    ),
+    (
+        "/content/authorized-write",
+        200,
+        r#"{"message":"Premium Content: OAuth Scope: Write"}"#,
+    ),
+];
+
+/// Where the three services listen; port 0 picks a free port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// The issuer's port.
+    pub issuer: u16,
+    /// premium-content's port.
+    pub premium: u16,
+    /// content-consumer's port.
+    pub consumer: u16,
+}
+
+impl Ports {
+    /// Every port chosen by the system.
+    pub const ANY: Self = Self {
+        issuer: 0,
+        premium: 0,
+        consumer: 0,
+    };
+}
+
+/// Why the stack could not start or answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// No listener on loopback.
+    #[error("cannot listen on 127.0.0.1: {0}")]
+    Listen(#[source] std::io::Error),
+    /// The issuer did not start.
+    #[error("local-cognito: {0}")]
+    Issuer(#[from] local_cognito::issuer::StartError),
+    /// premium-content's configuration or start failed.
+    #[error("premium-content: {0}")]
+    Premium(String),
+    /// content-consumer's configuration or start failed.
+    #[error("content-consumer: {0}")]
+    Consumer(String),
+    /// premium-content did not load the signing keys in time.
+    #[error("premium-content was not ready within {0:?}")]
+    NotReady(Duration),
+    /// A demo call failed at the HTTP level.
+    #[error("calling {url}: {source}")]
+    Call {
+        /// The URL called.
+        url: String,
+        /// What failed.
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+/// The running stack: three servers in this process.
+#[derive(Debug)]
+pub struct Stack {
+    /// The issuer's `iss`.
+    pub issuer_url: String,
+    /// The issuer's token endpoint.
+    pub token_endpoint: String,
+    /// premium-content's base URL.
+    pub premium_base: String,
+    /// content-consumer's base URL.
+    pub consumer_base: String,
+    handles: Vec<ServerHandle>,
+    http: reqwest::Client,
+}
+
+/// One demo call and its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoCall {
+    /// The URL called.
+    pub url: String,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The body answered.
+    pub body: String,
+    /// Whether status and body are the seed's.
+    pub as_expected: bool,
+}
+
+/// Binds `port` on 127.0.0.1; a busy fixed port falls back to a free one, since the URLs are
+/// printed anyway.
+fn bind(port: u16) -> Result<TcpListener, StackError> {
+    let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
+    TcpListener::bind(addr)
+        .or_else(|error| {
+            if port == 0 {
+                Err(error)
+            } else {
+                tracing::warn!(port, %error, "port busy, using a free one");
+                TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
+            }
+        })
+        .map_err(StackError::Listen)
+}
+
+fn address(listener: &TcpListener) -> Result<SocketAddr, StackError> {
+    listener.local_addr().map_err(StackError::Listen)
+}
+
+/// A fresh random client secret for this run only; never printed.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts the issuer, premium-content and content-consumer on loopback and waits until
+/// premium-content has the signing keys. Must be called within a tokio runtime.
+pub async fn launch(ports: Ports) -> Result<Stack, StackError> {
+    let issuer_listener = bind(ports.issuer)?;
+    let premium_listener = bind(ports.premium)?;
+    let consumer_listener = bind(ports.consumer)?;
+    let issuer_base = format!("http://{}", address(&issuer_listener)?);
+    let premium_base = format!("http://{}", address(&premium_listener)?);
+    let consumer_base = format!("http://{}", address(&consumer_listener)?);
+
+    let secret = random_secret();
+    let read_scope = format!("{RESOURCE_SERVER}/read");
+    let write_scope = format!("{RESOURCE_SERVER}/write");
+    let issuer_config = IssuerConfig::new(
+        USER_POOL_ID,
+        vec![AppClient::new(
+            CLIENT_ID,
+            secret.clone(),
+            [read_scope, write_scope],
+        )],
+    );
+    let issuer_url = format!("{issuer_base}/{USER_POOL_ID}");
+    let token_endpoint = format!("{issuer_base}/oauth2/token");
+    let issuer = local_cognito::issuer::start(issuer_config, issuer_listener).await?;
+
+    let premium_config = premium_config(&premium_base, &issuer_url)?;
+    let premium = premium_content::start(premium_config, premium_listener)
+        .await
+        .map_err(|e| StackError::Premium(e.to_string()))?;
+
+    let consumer_config = consumer_config(&consumer_base, &premium_base, &token_endpoint, secret)?;
+    let consumer = content_consumer::start(consumer_config, consumer_listener)
+        .await
+        .map_err(|e| StackError::Consumer(e.to_string()))?;
+
+    let handles = [issuer, premium, consumer].map(spawn).to_vec();
+    let stack = Stack {
+        issuer_url,
+        token_endpoint,
+        premium_base,
+        consumer_base,
+        handles,
+        http: reqwest::Client::new(),
+    };
+    stack.wait_until_ready(Duration::from_secs(20)).await?;
+    Ok(stack)
+}
+
+fn spawn(server: Server) -> ServerHandle {
+    let handle = server.handle();
+    tokio::spawn(server);
+    handle
+}
+
+/// premium-content's configuration, as if given on its command line. Variables of our own
+/// environment that would point it elsewhere are overridden.
+fn premium_config(
+    premium_base: &str,
+    issuer_url: &str,
+) -> Result<premium_content::Config, StackError> {
+    let listen = premium_base.trim_start_matches("http://");
+    let mut config = premium_content::Config::try_parse_from([
+        "premium-content",
+        "--listen-addr",
+        listen,
+        "--cognito-issuer",
+        issuer_url,
+        "--resource-server",
+        RESOURCE_SERVER,
+        "--cognito-client-ids",
+        CLIENT_ID,
+    ])
+    .map_err(|e| StackError::Premium(e.to_string()))?;
+    config.cognito_jwks_url = Some(format!("{issuer_url}/.well-known/jwks.json"));
+    config.read_scope = None;
+    config.write_scope = None;
+    Ok(config)
+}
+
+/// content-consumer's configuration: credentials from the "environment" source, pointing at
+/// the local issuer; any other credentials source our environment names is switched off.
+fn consumer_config(
+    consumer_base: &str,
+    premium_base: &str,
+    token_endpoint: &str,
+    secret: String,
+) -> Result<content_consumer::Config, StackError> {
+    let listen = consumer_base.trim_start_matches("http://");
+    let premium_url = format!("{premium_base}/home/premium");
+    let mut config = content_consumer::Config::try_parse_from([
+        "content-consumer",
+        "--listen-addr",
+        listen,
+        "--premium-api-url",
+        &premium_url,
+        "--cognito-client-id",
+        CLIENT_ID,
+        "--cognito-token-url",
+        token_endpoint,
+        "--resource-server",
+        RESOURCE_SERVER,
+    ])
+    .map_err(|e| StackError::Consumer(e.to_string()))?;
+    config.cognito_client_secret = Some(content_consumer::ClientSecret(secret));
+    config.credentials_dir = None;
+    config.app_secrets_arn = None;
+    config.read_scope = None;
+    config.write_scope = None;
+    Ok(config)
+}
+
+impl Stack {
+    async fn wait_until_ready(&self, limit: Duration) -> Result<(), StackError> {
+        let deadline = Instant::now() + limit;
+        let url = format!("{}/readyz", self.premium_base);
+        loop {
+            if let Ok(response) = self.http.get(&url).send().await
+                && response.status().is_success()
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(StackError::NotReady(limit));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The consumer URLs of the seed's three calls.
+    pub fn demo_urls(&self) -> Vec<String> {
+        SEED_CALLS
+            .iter()
+            .map(|(path, _, _)| format!("{}{path}", self.consumer_base))
+            .collect()
+    }
+
+    /// Makes the seed's three calls to content-consumer and returns each answer.
+    pub async fn demo(&self) -> Result<Vec<DemoCall>, StackError> {
+        let mut calls = Vec::new();
+        for (url, (_, status, body)) in self.demo_urls().into_iter().zip(SEED_CALLS) {
+            let call_error = |source| StackError::Call {
+                url: url.clone(),
+                source,
+            };
+            let response = self.http.get(&url).send().await.map_err(call_error)?;
+            let got_status = response.status().as_u16();
+            let got_body = response.text().await.map_err(call_error)?;
+            let as_expected = got_status == status && same_json(&got_body, body);
+            calls.push(DemoCall {
+                url,
+                status: got_status,
+                body: got_body,
+                as_expected,
+            });
+        }
+        Ok(calls)
+    }
+
+    /// What to type to try it by hand.
+    pub fn curl_commands(&self) -> Vec<String> {
+        let mut commands: Vec<String> = self
+            .demo_urls()
+            .into_iter()
+            .map(|url| format!("curl -s {url}"))
+            .collect();
+        commands.push(format!(
+            "curl -si {}/home/premium    # premium content itself, without a token: 401 and WWW-Authenticate",
+            self.premium_base
+        ));
+        commands.push(format!(
+            "curl -s {}/.well-known/openid-configuration",
+            self.issuer_url
+        ));
+        commands
+    }
+
+    /// Stops the three servers, letting requests in flight finish.
+    pub async fn stop(self) {
+        for handle in self.handles {
+            handle.stop(true).await;
+        }
+    }
+}
+
+/// Whether two bodies are the same JSON (key order and spacing aside).
+fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_json_ignores_formatting_only() {
+        assert!(same_json(r#"{"message": "x"}"#, r#"{"message":"x"}"#));
+        assert!(!same_json(r#"{"message":"y"}"#, r#"{"message":"x"}"#));
+        assert!(!same_json("not json", "not json"));
+    }
+
+    #[test]
+    fn a_busy_fixed_port_falls_back_to_a_free_one() {
+        let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = busy.local_addr().unwrap().port();
+        let other = bind(port).unwrap();
+        assert_ne!(other.local_addr().unwrap().port(), port);
+        assert!(other.local_addr().unwrap().ip().is_loopback());
+    }
+
+    #[test]
+    fn secrets_are_fresh() {
+        assert_ne!(random_secret(), random_secret());
+        assert_eq!(random_secret().len(), 48);
+    }
+}

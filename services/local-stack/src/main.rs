@@ -1,1 +1,113 @@
-fn main() {}
+//! `local-stack`: development only. The issuer, premium-content and content-consumer in one
+//! process on loopback, the seed's three calls, then serving until Ctrl-C.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use local_stack::{Ports, launch};
+
+/// Command line of `local-stack`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "local-stack",
+    version,
+    about = "Development only: runs a Cognito-compatible issuer (for development and tests, never \
+             production), premium-content and content-consumer on 127.0.0.1, makes the seed's \
+             three calls and keeps serving until Ctrl-C."
+)]
+struct Cli {
+    /// content-consumer's port (a busy port falls back to a free one; 0 = any).
+    #[arg(long, env = "LOCAL_STACK_CONSUMER_PORT", default_value_t = 8080)]
+    consumer_port: u16,
+    /// premium-content's port.
+    #[arg(long, env = "LOCAL_STACK_PREMIUM_PORT", default_value_t = 8081)]
+    premium_port: u16,
+    /// The issuer's port.
+    #[arg(long, env = "LOCAL_STACK_ISSUER_PORT", default_value_t = 8082)]
+    issuer_port: u16,
+    /// Exit after the three calls (status 0 only when all three answered as the seed does).
+    #[arg(long)]
+    once: bool,
+    /// Log filter for the services' logs (RUST_LOG also works).
+    #[arg(long, env = "LOG_LEVEL", default_value = "warn")]
+    log_level: String,
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log_level);
+    println!(
+        "local-stack: development only. The embedded Cognito-compatible issuer is for development \
+         and tests, never production."
+    );
+    let ports = Ports {
+        issuer: cli.issuer_port,
+        premium: cli.premium_port,
+        consumer: cli.consumer_port,
+    };
+    let stack = match launch(ports).await {
+        Ok(stack) => stack,
+        Err(error) => {
+            eprintln!("local-stack: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!();
+    println!("  issuer (local Cognito)  {}", stack.issuer_url);
+    println!(
+        "  premium-content         {}/home/premium",
+        stack.premium_base
+    );
+    println!(
+        "  content-consumer        {}/content/...",
+        stack.consumer_base
+    );
+    println!();
+    let calls = match stack.demo().await {
+        Ok(calls) => calls,
+        Err(error) => {
+            eprintln!("local-stack: {error}");
+            stack.stop().await;
+            return ExitCode::FAILURE;
+        }
+    };
+    for call in &calls {
+        println!("GET {}", call.url);
+        println!("    {} {}", call.status, call.body.trim());
+    }
+    let all_as_expected = calls.iter().all(|c| c.as_expected);
+    if !all_as_expected {
+        eprintln!("local-stack: some answers differ from the seed's (see above)");
+    }
+    if cli.once {
+        stack.stop().await;
+        return if all_as_expected {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    println!();
+    println!("Serving until Ctrl-C. Try:");
+    for command in stack.curl_commands() {
+        println!("  {command}");
+    }
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        eprintln!("local-stack: cannot wait for Ctrl-C: {error}");
+    }
+    println!("local-stack: stopping");
+    stack.stop().await;
+    ExitCode::SUCCESS
+}
+
+fn init_tracing(level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
