@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_REFRESH_INTERVAL: &str = "1h";
 
 /// Desired state: where an app client's credentials come from and which Secret receives them.
+// The printcolumn(...) groups repeat `type_ = ...` legitimately; clippy sees duplicates.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
     group = "cognito-m2m.dev",

@@ -52,6 +52,8 @@ fn free_port() -> u16 {
 }
 
 /// Runs `cleanup` (a shell command) once this test process has exited.
+// The watcher must outlive this process, so it is deliberately never waited for.
+#[allow(clippy::zombie_processes)]
 fn after_exit(cleanup: &str) {
     let script = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {cleanup}",
@@ -118,6 +120,8 @@ fn moto_binary() -> PathBuf {
         .expect("moto_server not found: run scripts/install-test-tools or set MOTO_SERVER")
 }
 
+// moto runs under a watcher that outlives the test process; it is never waited for.
+#[allow(clippy::zombie_processes)]
 fn start_moto() -> String {
     let port = free_port();
     let bin = moto_binary();
