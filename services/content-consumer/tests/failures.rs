@@ -1,0 +1,252 @@
+//! What callers see when Cognito or premium content fails: 502/503/504 naming what failed, fast.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::*;
+
+/// Short timeouts so that failures are quick: one attempt 300 ms, a fetch 1 s in all.
+const QUICK: [&str; 4] = ["--token-timeout", "300ms", "--token-deadline", "1s"];
+
+fn message(body: &serde_json::Value) -> String {
+    body["message"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_failing_with_500_is_a_502_after_bounded_retries() {
+    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let premium = start_premium(&cognito).await;
+    let consumer =
+        consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
+            .await;
+    cognito.set_mode(Mode::Fail500);
+    let client = reqwest::Client::new();
+    let (status, body) = get(&client, &consumer.url("/content/authorized-read")).await;
+    assert_eq!(status, 502);
+    assert_eq!(
+        message(&body),
+        "Cognito token endpoint failed with HTTP 500"
+    );
+    assert_eq!(cognito.requests(), 3, "three attempts, then give up");
+    // Straight after, the failure is answered again without hammering the endpoint.
+    let (status, _) = get(&client, &consumer.url("/content/authorized-read")).await;
+    assert_eq!(status, 502);
+    assert_eq!(cognito.requests(), 3);
+    // The endpoint recovers; so does the consumer, without a restart.
+    cognito.set_mode(Mode::Normal);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _) = get(&client, &consumer.url("/content/authorized-read")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_token_endpoint_is_a_504_within_the_deadline() {
+    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let premium = start_premium(&cognito).await;
+    let consumer =
+        consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
+            .await;
+    cognito.set_mode(Mode::Hang);
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let url = consumer.url("/content/authorized-read");
+    let burst = (0..5).map(|_| get(&client, &url));
+    for (status, body) in futures::future::join_all(burst).await {
+        assert_eq!(status, 504, "{body}");
+        assert!(message(&body).starts_with("Cognito token endpoint did not answer"));
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(1600), "took {elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_token_endpoint_is_a_502() {
+    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let premium = start_premium(&cognito).await;
+    let closed = closed_url("/oauth2/token");
+    let consumer = start_consumer(
+        &premium.url("/home/premium"),
+        &[
+            "--cognito-client-id",
+            CLIENT_ID,
+            "--cognito-client-secret",
+            "secret-1",
+            "--cognito-token-url",
+            &closed,
+            "--token-deadline",
+            "1s",
+        ],
+    )
+    .await;
+    let (status, body) = get(
+        &reqwest::Client::new(),
+        &consumer.url("/content/authorized-read"),
+    )
+    .await;
+    assert_eq!(status, 502);
+    assert!(
+        message(&body).starts_with("Cognito token endpoint unreachable"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_is_a_502_naming_invalid_client_and_is_not_retried() {
+    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let premium = start_premium(&cognito).await;
+    let consumer = consumer_with_env_credentials(
+        &premium.url("/home/premium"),
+        &cognito,
+        "not-the-secret",
+        &QUICK,
+    )
+    .await;
+    let (status, body) = get(
+        &reqwest::Client::new(),
+        &consumer.url("/content/authorized-write"),
+    )
+    .await;
+    assert_eq!(status, 502);
+    assert_eq!(
+        message(&body),
+        "Cognito token endpoint refused the request: invalid_client (HTTP 400)"
+    );
+    assert!(!body.to_string().contains("not-the-secret"));
+    assert_eq!(cognito.requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valid_token_keeps_serving_while_the_token_endpoint_is_down() {
+    let cognito = FakeCognito::start("secret-1", 4).await;
+    let premium = start_premium(&cognito).await;
+    let consumer =
+        consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
+            .await;
+    let client = reqwest::Client::new();
+    let url = consumer.url("/content/authorized-read");
+    let started = Instant::now();
+    assert_eq!(get(&client, &url).await.0, 200);
+    cognito.set_mode(Mode::Fail500);
+    // The token lives 4 s and is renewed from 3.6 s on; those renewals fail, callers do not.
+    while started.elapsed() < Duration::from_millis(3850) {
+        let (status, body) = get(&client, &url).await;
+        assert_eq!(status, 200, "at {:?}: {body}", started.elapsed());
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(cognito.requests() > 1, "renewal was attempted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn premium_content_down_is_a_502() {
+    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let closed = closed_url("/home/premium");
+    let consumer = consumer_with_env_credentials(&closed, &cognito, "secret-1", &QUICK).await;
+    let client = reqwest::Client::new();
+    for route in ["/content/unauthorized-read", "/content/authorized-read"] {
+        let (status, body) = get(&client, &consumer.url(route)).await;
+        assert_eq!(status, 502, "{route}");
+        assert!(
+            message(&body).starts_with("premium content unreachable"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn premium_content_hanging_is_a_504() {
+    let cognito = FakeCognito::start("secret-1", 3600).await;
+    // Accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/home/premium", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let consumer = consumer_with_env_credentials(
+        &url,
+        &cognito,
+        "secret-1",
+        &["--premium-api-timeout", "500ms"],
+    )
+    .await;
+    let started = Instant::now();
+    let (status, body) = get(
+        &reqwest::Client::new(),
+        &consumer.url("/content/authorized-read"),
+    )
+    .await;
+    assert_eq!(status, 504);
+    assert_eq!(
+        body,
+        json!({"message": "premium content did not answer within 500ms"})
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_ready_until_the_credentials_folder_is_filled_in() {
+    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let premium = start_premium(&cognito).await;
+    let dir = temp_dir("not-ready");
+    let consumer = start_consumer(
+        &premium.url("/home/premium"),
+        &["--credentials-dir", dir.to_str().unwrap()],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let (status, body) = get(&client, &consumer.url("/readyz")).await;
+    assert_eq!(status, 503);
+    assert!(message(&body).contains("client_id"), "{body}");
+    let (status, body) = get(&client, &consumer.url("/content/authorized-read")).await;
+    assert_eq!(status, 503);
+    assert!(message(&body).starts_with("client credentials unavailable"));
+    // Credentials without a token endpoint, and no COGNITO_TOKEN_URL: a clear 503.
+    kubelet_write(
+        &dir,
+        &[("client_id", CLIENT_ID), ("client_secret", "secret-1")],
+    );
+    let (status, _) = get(&client, &consumer.url("/readyz")).await;
+    assert_eq!(status, 200);
+    let (status, body) = get(&client, &consumer.url("/content/authorized-read")).await;
+    assert_eq!(status, 503);
+    assert!(message(&body).contains("COGNITO_TOKEN_URL"), "{body}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn bad_configurations_fail_at_startup_naming_the_variables() {
+    let listener = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let parse = |args: &[&str]| {
+        let mut all = vec![
+            "content-consumer",
+            "--premium-api-url",
+            "http://127.0.0.1:9/",
+        ];
+        all.extend_from_slice(args);
+        <content_consumer::Config as clap::Parser>::try_parse_from(all).unwrap()
+    };
+    let err = content_consumer::start(
+        parse(&["--credentials-dir", "/tmp", "--cognito-client-id", "x"]),
+        listener(),
+    )
+    .await
+    .err()
+    .expect("start must fail");
+    assert!(
+        err.to_string()
+            .contains("CREDENTIALS_DIR, COGNITO_CLIENT_ID/COGNITO_CLIENT_SECRET"),
+        "{err}"
+    );
+    let err = content_consumer::start(
+        parse(&["--credentials-dir", "/nonexistent/creds"]),
+        listener(),
+    )
+    .await
+    .err()
+    .expect("start must fail");
+    assert!(err.to_string().contains("/nonexistent/creds"), "{err}");
+}
