@@ -141,6 +141,11 @@ impl FakeCognito {
         self.state.issued.load(Ordering::SeqCst)
     }
 
+    /// The client secrets of all requests, in order.
+    pub fn state_secrets(&self) -> Vec<String> {
+        self.state.seen_secrets.lock().unwrap().clone()
+    }
+
     /// The client secret of the last request.
     pub fn last_secret(&self) -> Option<String> {
         self.state.seen_secrets.lock().unwrap().last().cloned()

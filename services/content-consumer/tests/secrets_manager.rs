@@ -1,0 +1,182 @@
+//! The content-consumer binary reading the seed's Secrets Manager secret from moto (through
+//! `AWS_ENDPOINT_URL`), and following a secret rotation when Cognito answers `invalid_client`.
+//!
+//! Needs `moto_server` (scripts/install-test-tools puts it in ~/.cache/cognito-m2m/tools/bin;
+//! `MOTO_SERVER` or PATH also work).
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::*;
+
+/// A child process killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn moto_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let in_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("moto_server"))
+            .find(|p| p.exists())
+    });
+    in_path
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".cache/cognito-m2m/tools/bin/moto_server"))
+                .filter(|p| p.exists())
+        })
+        .expect("moto_server not found: run scripts/install-test-tools or set MOTO_SERVER")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_moto() -> (Running, String) {
+    let port = free_port();
+    let child = Command::new(moto_binary())
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let running = Running(child);
+    let until = Instant::now() + Duration::from_secs(60);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < until, "moto_server did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    (running, format!("http://127.0.0.1:{port}"))
+}
+
+/// One Secrets Manager API call (JSON protocol); moto does not check signatures.
+async fn secrets_manager(endpoint: &str, action: &str, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(endpoint)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", format!("secretsmanager.{action}"))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{action}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+/// The seed's key set, exactly as its stack writes it.
+fn seed_secret(secret: &str, token_url: &str) -> String {
+    json!({
+        "user_pool_client_id": CLIENT_ID,
+        "app_client_secret": secret,
+        "user_pool_oauth2_endpoint": token_url,
+        "user_pool_id": POOL,
+        "unicorn_user_pool_res_srv_identifier": "premium_api",
+        "unicorn_read_scope": READ,
+        "unicorn_write_scope": WRITE,
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_secret_works_and_a_rotation_is_followed() {
+    let (_moto, moto_url) = start_moto().await;
+    // Two-second tokens, so a renewal (with the then stale secret) comes quickly.
+    let cognito = FakeCognito::start("secret-1", 2).await;
+    let premium = start_premium(&cognito).await;
+    let created = secrets_manager(
+        &moto_url,
+        "CreateSecret",
+        json!({"Name": "cognito_us-east-1_Test-xYz",
+               "SecretString": seed_secret("secret-1", &cognito.token_url())}),
+    )
+    .await;
+    let arn = created["ARN"].as_str().unwrap().to_owned();
+
+    let port = free_port();
+    let consumer_url = format!("http://127.0.0.1:{port}");
+    let _consumer = Running(
+        Command::new(env!("CARGO_BIN_EXE_content-consumer"))
+            .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("PREMIUM_API_URL", premium.url("/home/premium"))
+            .env("APP_SECRETS_ARN", &arn)
+            .env("AWS_ENDPOINT_URL", &moto_url)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("LOG_LEVEL", "warn")
+            .env_remove("CREDENTIALS_DIR")
+            .env_remove("COGNITO_CLIENT_ID")
+            .env_remove("COGNITO_CLIENT_SECRET")
+            .env_remove("COGNITO_TOKEN_URL")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start content-consumer"),
+    );
+    wait_ready(&format!("{consumer_url}/readyz")).await;
+
+    let client = reqwest::Client::new();
+    let read = format!("{consumer_url}/content/authorized-read");
+    let (status, body) = get(&client, &read).await;
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!({"message": "Premium Content: OAuth Scope: Read"})
+        )
+    );
+    assert_eq!(cognito.last_secret().as_deref(), Some("secret-1"));
+
+    // Rotation: a new secret in Secrets Manager, and Cognito no longer takes the old one.
+    secrets_manager(
+        &moto_url,
+        "PutSecretValue",
+        json!({"SecretId": arn, "SecretString": seed_secret("secret-2", &cognito.token_url())}),
+    )
+    .await;
+    cognito.set_secret("secret-2");
+    let until = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < until {
+        let (status, body) = get(&client, &read).await;
+        assert_eq!(status, 200, "{body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = cognito.state_secrets();
+    let rejected = seen.iter().rposition(|s| s == "secret-1").unwrap();
+    assert!(
+        rejected >= 1
+            && seen[rejected + 1..].iter().all(|s| s == "secret-2")
+            && seen.len() > rejected + 1,
+        "the stale secret was rejected once, then the refetched one used: {seen:?}"
+    );
+}
