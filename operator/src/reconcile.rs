@@ -199,7 +199,11 @@ async fn sync(
     match ownership {
         Ownership::Foreign => return Err(SyncError::SecretConflict(secret_name.to_owned())),
         Ownership::Ours => {
-            if let Some(due_in) = schedule::fresh_for(cc, secret_name, interval, now) {
+            // An edited Secret is rewritten now rather than at the next refresh.
+            let intact = existing.as_ref().is_some_and(secret::is_intact);
+            if let Some(due_in) = schedule::fresh_for(cc, secret_name, interval, now)
+                && intact
+            {
                 return Ok(Synced::UpToDate { due_in });
             }
         }

@@ -14,6 +14,9 @@ use crate::crd::CognitoClient;
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// The operator's name: label value, server-side-apply field manager and event reporter.
 pub const MANAGER: &str = "cognito-client-operator";
+/// Annotation holding a SHA-256 of the data the operator wrote, so that a Secret edited behind the
+/// operator's back is noticed (and rewritten) without reading the source again.
+pub const DATA_HASH_ANNOTATION: &str = "cognito-m2m.dev/data-sha256";
 /// Label selector for the Secrets this operator manages.
 pub const MANAGED_SELECTOR: &str = "app.kubernetes.io/managed-by=cognito-client-operator";
 
@@ -33,9 +36,37 @@ pub fn owner_reference(cc: &CognitoClient) -> OwnerReference {
     }
 }
 
+/// Hex SHA-256 over the Secret's keys and values (length-prefixed, in key order).
+pub fn data_hash(data: &BTreeMap<String, ByteString>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for (key, ByteString(value)) in data {
+        for part in [key.as_bytes(), value.as_slice()] {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part);
+        }
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether the Secret's data is still what the operator wrote (its hash annotation matches).
+pub fn is_intact(secret: &Secret) -> bool {
+    let empty = BTreeMap::new();
+    let recorded = secret
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(DATA_HASH_ANNOTATION));
+    recorded.is_some_and(|h| *h == data_hash(secret.data.as_ref().unwrap_or(&empty)))
+}
+
 /// The Secret as it should be: contract keys, managed-by label, owned by the CognitoClient.
 pub fn desired_secret(cc: &CognitoClient, name: &str, creds: &ClientCredentials) -> Secret {
-    let data = creds
+    let data: BTreeMap<String, ByteString> = creds
         .to_map()
         .into_iter()
         .map(|(k, v)| (k, ByteString(v.into_bytes())))
@@ -44,6 +75,10 @@ pub fn desired_secret(cc: &CognitoClient, name: &str, creds: &ClientCredentials)
         metadata: ObjectMeta {
             name: Some(name.to_owned()),
             namespace: cc.metadata.namespace.clone(),
+            annotations: Some(BTreeMap::from([(
+                DATA_HASH_ANNOTATION.to_owned(),
+                data_hash(&data),
+            )])),
             labels: Some(BTreeMap::from([(
                 MANAGED_BY_LABEL.to_owned(),
                 MANAGER.to_owned(),
@@ -94,6 +129,14 @@ pub fn needs_write(existing: &Secret, desired: &Secret) -> bool {
         .iter()
         .flatten()
         .all(|(k, v)| existing.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v));
+    let annotations_ok = desired.metadata.annotations.iter().flatten().all(|(k, v)| {
+        existing
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(k))
+            == Some(v)
+    });
     let owners_ok = desired
         .metadata
         .owner_references
@@ -111,7 +154,7 @@ pub fn needs_write(existing: &Secret, desired: &Secret) -> bool {
     let data_ok =
         existing.data.as_ref().unwrap_or(&empty) == desired.data.as_ref().unwrap_or(&empty);
     let type_ok = existing.type_.as_deref().unwrap_or("Opaque") == "Opaque";
-    !(labels_ok && owners_ok && data_ok && type_ok)
+    !(labels_ok && annotations_ok && owners_ok && data_ok && type_ok)
 }
 
 #[cfg(test)]
@@ -164,6 +207,26 @@ mod tests {
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["apiVersion"], "v1");
         assert_eq!(json["kind"], "Secret");
+    }
+
+    #[test]
+    fn hash_annotation_detects_edits() {
+        let s = desired_secret(&client(), "creds", &creds("s1"));
+        assert!(is_intact(&s));
+        let mut edited = s.clone();
+        edited
+            .data
+            .as_mut()
+            .unwrap()
+            .insert("client_secret".into(), ByteString(b"tampered".to_vec()));
+        assert!(!is_intact(&edited));
+        let mut unannotated = s.clone();
+        unannotated.metadata.annotations = None;
+        assert!(!is_intact(&unannotated));
+        // Moving bytes between key and value changes the hash.
+        let a = BTreeMap::from([("ab".to_owned(), ByteString(b"c".to_vec()))]);
+        let b = BTreeMap::from([("a".to_owned(), ByteString(b"bc".to_vec()))]);
+        assert_ne!(data_hash(&a), data_hash(&b));
     }
 
     #[test]

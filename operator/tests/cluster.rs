@@ -91,6 +91,18 @@ async fn events_for(client: &kube::Client, ns: &str, name: &str) -> Vec<Event> {
         .collect()
 }
 
+/// Waits for an Event about `name` with this reason (Events are published after the status).
+async fn wait_event(client: &kube::Client, ns: &str, name: &str, reason: &str) -> Event {
+    let what = format!("a {reason} event about {ns}/{name}");
+    wait_for(&what, Duration::from_secs(10), || async {
+        events_for(client, ns, name)
+            .await
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some(reason))
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_is_created_owned_follows_the_source_and_is_collected() {
     let client = kube_client(None).await;
@@ -152,13 +164,8 @@ async fn secret_is_created_owned_follows_the_source_and_is_collected() {
     let status_text = serde_json::to_string(&status).unwrap();
     assert!(!status_text.contains("first-secret"), "no secret in status");
 
+    wait_event(&client, &ns, "consumer", "SecretCreated").await;
     let events = events_for(&client, &ns, "consumer").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("SecretCreated")),
-        "SecretCreated event: {events:?}"
-    );
     assert!(events.iter().all(|e| {
         !e.note
             .as_deref()
@@ -191,12 +198,7 @@ async fn secret_is_created_owned_follows_the_source_and_is_collected() {
     .await;
     let took = changed.elapsed();
     assert!(took < Duration::from_secs(5), "followed in {took:?}");
-    let events = events_for(&client, &ns, "consumer").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("SecretUpdated"))
-    );
+    wait_event(&client, &ns, "consumer", "SecretUpdated").await;
 
     // Deleting the CognitoClient garbage-collects its Secret.
     Api::<CognitoClient>::namespaced(client.clone(), &ns)
@@ -253,6 +255,30 @@ async fn spec_change_reconciles_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_secret_is_restored_without_waiting_for_the_refresh() {
+    let client = kube_client(None).await;
+    let ns = namespace(&client, "op-tamper").await;
+    let source = unique("tamper-source");
+    put_source(&source, &seed_json("client-t", "original")).await;
+    let op = RunningOperator::for_namespace(client.clone(), &ns).await;
+    create(&client, &ns, &client_for_source("tamper", &source, "1h")).await;
+    wait_reason(&client, &ns, "tamper", "Synced", 30).await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    let edit = serde_json::json!({"stringData": {"client_secret": "tampered"}});
+    secrets
+        .patch("tamper", &PatchParams::default(), &Patch::Merge(&edit))
+        .await
+        .unwrap();
+    wait_for("the edit to be undone", Duration::from_secs(10), || async {
+        let s = secrets.get("tamper").await.ok()?;
+        (data(&s)["client_secret"] == "original").then_some(())
+    })
+    .await;
+    assert_eq!(op.metrics.secret_write_count(), 2);
+    op.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_foreign_secret_is_never_touched() {
     let client = kube_client(None).await;
     let ns = namespace(&client, "op-conflict").await;
@@ -284,14 +310,8 @@ async fn a_foreign_secret_is_never_touched() {
         BTreeMap::from([("mine".to_owned(), "keep".to_owned())])
     );
     assert!(after.owner_references().is_empty());
-    let events = events_for(&client, &ns, "taken").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("SecretConflict")
-                && e.type_.as_deref() == Some("Warning")),
-        "{events:?}"
-    );
+    let warning = wait_event(&client, &ns, "taken", "SecretConflict").await;
+    assert_eq!(warning.type_.as_deref(), Some("Warning"));
     assert_eq!(op.metrics.secret_write_count(), 0);
 
     // Once the foreign Secret is gone, the operator takes the name.
@@ -337,7 +357,8 @@ async fn bad_json_is_permanent_and_does_not_loop() {
     let op = RunningOperator::for_namespace(client.clone(), &ns).await;
     create(&client, &ns, &client_for_source("bad", &source, "1h")).await;
     wait_reason(&client, &ns, "bad", "SourceInvalid", 30).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The status write triggers one more reconcile (same failure, no write); let it pass.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let settled = op.metrics.reconcile_count();
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(
@@ -477,12 +498,7 @@ async fn the_operator_works_with_only_its_service_account_permissions() {
         },
     )
     .await;
-    assert!(
-        events_for(&admin, &ns, "rbac")
-            .await
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("SecretUpdated"))
-    );
+    wait_event(&admin, &ns, "rbac", "SecretUpdated").await;
     let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
         Api::namespaced(admin.clone(), "cognito-m2m");
     let held = leases.get(&lease).await.expect("lease created");
