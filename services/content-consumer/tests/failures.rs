@@ -119,7 +119,7 @@ async fn a_wrong_secret_is_a_502_naming_invalid_client_and_is_not_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valid_token_keeps_serving_while_the_token_endpoint_is_down() {
-    let cognito = FakeCognito::start("secret-1", 4).await;
+    let cognito = FakeCognito::start("secret-1", 5).await;
     let premium = start_premium(&cognito).await;
     let consumer =
         consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
@@ -129,8 +129,8 @@ async fn a_valid_token_keeps_serving_while_the_token_endpoint_is_down() {
     let started = Instant::now();
     assert_eq!(get(&client, &url).await.0, 200);
     cognito.set_mode(Mode::Fail500);
-    // The token lives 4 s and is renewed from 3.6 s on; those renewals fail, callers do not.
-    while started.elapsed() < Duration::from_millis(3850) {
+    // The token lives 5 s and is renewed from 4.5 s on; those renewals fail, callers do not.
+    while started.elapsed() < Duration::from_millis(4750) {
         let (status, body) = get(&client, &url).await;
         assert_eq!(status, 200, "at {:?}: {body}", started.elapsed());
         tokio::time::sleep(Duration::from_millis(25)).await;

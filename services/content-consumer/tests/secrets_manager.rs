@@ -121,9 +121,10 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
     .await;
     let arn = created["ARN"].as_str().unwrap().to_owned();
 
+    let log = temp_dir("sm-log").join("consumer.log");
     let port = free_port();
     let consumer_url = format!("http://127.0.0.1:{port}");
-    let _consumer = Running(
+    let consumer = Running(
         Command::new(env!("CARGO_BIN_EXE_content-consumer"))
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("PREMIUM_API_URL", premium.url("/home/premium"))
@@ -133,13 +134,15 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("LOG_LEVEL", "warn")
+            .env("LOG_LEVEL", "info")
             .env_remove("CREDENTIALS_DIR")
             .env_remove("COGNITO_CLIENT_ID")
             .env_remove("COGNITO_CLIENT_SECRET")
             .env_remove("COGNITO_TOKEN_URL")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(std::fs::File::create(log.with_extension("out")).unwrap())
             .spawn()
             .expect("start content-consumer"),
     );
@@ -179,4 +182,17 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
             && seen.len() > rejected + 1,
         "the stale secret was rejected once, then the refetched one used: {seen:?}"
     );
+
+    // What the consumer logged, the rotation included, holds neither a secret nor a token.
+    drop(consumer);
+    let logged = std::fs::read_to_string(&log).unwrap()
+        + &std::fs::read_to_string(log.with_extension("out")).unwrap();
+    assert!(
+        logged.contains("client credentials loaded from Secrets Manager"),
+        "{logged}"
+    );
+    for secret in ["secret-1", "secret-2", "eyJ"] {
+        assert!(!logged.contains(secret), "the log shows {secret}: {logged}");
+    }
+    std::fs::remove_dir_all(log.parent().unwrap()).unwrap();
 }

@@ -28,7 +28,15 @@ impl SecretsManagerSource {
     /// A source for `secret_id` using the AWS SDK's default chain (region, credentials,
     /// `AWS_ENDPOINT_URL`). Tries one fetch; a failure is logged and retried on first use.
     pub async fn from_env(secret_id: impl Into<String>) -> Self {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        // Bounded, so an unreachable Secrets Manager delays neither startup nor a request long.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .operation_timeout(Duration::from_secs(10))
+            .build();
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .load()
+            .await;
         let source = Self::with_client(aws_sdk_secretsmanager::Client::new(&config), secret_id);
         if let Err(error) = source.current().await {
             tracing::warn!(%error, "client credentials not available yet");
