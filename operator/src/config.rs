@@ -99,6 +99,27 @@ fn is_dns_label(name: &str) -> bool {
 }
 
 impl Config {
+    /// Checks what clap cannot: the lease timings must nest (retry < renew deadline < duration),
+    /// or a leader could lose its lease before it notices.
+    pub fn check(&self) -> Result<(), String> {
+        if self.leader_election && self.lease_renew_deadline >= self.lease_duration {
+            return Err(format!(
+                "LEASE_RENEW_DEADLINE ({:?}) must be shorter than LEASE_DURATION ({:?})",
+                self.lease_renew_deadline, self.lease_duration
+            ));
+        }
+        if self.leader_election && self.lease_retry_period >= self.lease_renew_deadline {
+            return Err(format!(
+                "LEASE_RETRY_PERIOD ({:?}) must be shorter than LEASE_RENEW_DEADLINE ({:?})",
+                self.lease_retry_period, self.lease_renew_deadline
+            ));
+        }
+        if self.retry_base_delay.is_zero() || self.retry_base_delay > self.retry_max_delay {
+            return Err("RETRY_BASE_DELAY must be positive and at most RETRY_MAX_DELAY".into());
+        }
+        Ok(())
+    }
+
     /// The defaults with these flags, for embedding and tests (`["--leader-election=false"]`).
     pub fn from_flags<I: IntoIterator<Item = S>, S: Into<std::ffi::OsString> + Clone>(
         flags: I,
@@ -132,5 +153,25 @@ mod tests {
         assert!(err.to_string().contains("Bad_Name"), "{err}");
         let err = Config::from_flags(["--lease-duration", "soon"]).unwrap_err();
         assert!(err.to_string().contains("--lease-duration"), "{err}");
+    }
+
+    #[test]
+    fn lease_timings_must_nest() {
+        assert!(
+            Config::from_flags(Vec::<String>::new())
+                .unwrap()
+                .check()
+                .is_ok()
+        );
+        let c = Config::from_flags(["--lease-duration=5s", "--lease-renew-deadline=5s"]).unwrap();
+        assert!(c.check().unwrap_err().contains("LEASE_RENEW_DEADLINE"));
+        let c = Config::from_flags(["--lease-retry-period=10s"]).unwrap();
+        assert!(c.check().unwrap_err().contains("LEASE_RETRY_PERIOD"));
+        // Irrelevant without leader election.
+        let c =
+            Config::from_flags(["--lease-retry-period=10s", "--leader-election=false"]).unwrap();
+        assert!(c.check().is_ok());
+        let c = Config::from_flags(["--retry-base-delay=10m"]).unwrap();
+        assert!(c.check().unwrap_err().contains("RETRY_BASE_DELAY"));
     }
 }

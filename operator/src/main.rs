@@ -43,6 +43,10 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
+    if let Err(e) = config.check() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     init_tracing(&config);
     let listener = match TcpListener::bind(config.listen_addr) {
         Ok(l) => l,
