@@ -14,58 +14,9 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
+use crate::clock::{Clock, SystemClock};
 use crate::credentials::{ClientCredentials, CredentialsError, CredentialsProvider};
 use crate::token_client::{AccessToken, OAuthErrorCode, TokenClient, TokenError, TokenResponse};
-
-/// The time source for token expiry, injected so that tests can move time.
-pub trait Clock: Send + Sync + fmt::Debug {
-    /// The current instant.
-    fn now(&self) -> Instant;
-}
-
-/// The real monotonic clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-}
-
-/// A clock that only moves when told to (tests).
-#[derive(Debug)]
-pub struct ManualClock {
-    start: Instant,
-    offset: Mutex<Duration>,
-}
-
-impl Default for ManualClock {
-    fn default() -> Self {
-        Self {
-            start: Instant::now(),
-            offset: Mutex::new(Duration::ZERO),
-        }
-    }
-}
-
-impl ManualClock {
-    /// A clock standing at the current instant.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
-        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        self.start + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// How a token was found, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,7 +271,7 @@ impl TokenCache {
         let key = scope_key(scopes);
         let slot = self.inner.slot(&key);
         let credentials = self.inner.credentials.current().await;
-        let now = self.inner.clock.now();
+        let now = self.inner.clock.monotonic();
 
         if let Some(cached) = slot.cached()
             && now < cached.expires_at
@@ -349,7 +300,7 @@ impl TokenCache {
         if slot.fetches.load(Ordering::SeqCst) != seen {
             // A fetch finished while this caller waited: share its result.
             if let Some(cached) = slot.cached()
-                && self.inner.clock.now() < cached.expires_at
+                && self.inner.clock.monotonic() < cached.expires_at
             {
                 return Ok(cached.token.clone());
             }
@@ -361,7 +312,7 @@ impl TokenCache {
         }
         if let Some(failure) = slot.failure()
             && same_client(&failure.credentials, &credentials)
-            && self.inner.clock.now() < failure.at + self.inner.policy.failure_cooldown
+            && self.inner.clock.monotonic() < failure.at + self.inner.policy.failure_cooldown
         {
             return Err(failure.error);
         }
@@ -447,7 +398,7 @@ impl Inner {
             }
             Err(error) => {
                 *slot.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(Failure {
-                    at: self.clock.now(),
+                    at: self.clock.monotonic(),
                     error: error.clone(),
                     credentials,
                     fetch: slot.fetches.load(Ordering::SeqCst) + 1,
@@ -510,7 +461,7 @@ impl Inner {
         loop {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
             let timeout = self.policy.attempt_timeout.min(remaining);
-            let sent_at = self.clock.now();
+            let sent_at = self.clock.monotonic();
             let started = Instant::now();
             let result = self
                 .client
@@ -584,15 +535,6 @@ mod tests {
             seen.insert(first);
         }
         assert!(seen.len() > 10, "backoff must be jittered");
-    }
-
-    #[test]
-    fn manual_clock_moves_only_when_told() {
-        let clock = ManualClock::new();
-        let before = clock.now();
-        assert_eq!(clock.now(), before);
-        clock.advance(Duration::from_secs(90));
-        assert_eq!(clock.now() - before, Duration::from_secs(90));
     }
 
     #[test]

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use base64::Engine;
+use cognito_auth::clock::ManualClock;
 use cognito_auth::credentials::{ClientCredentials, CredentialsProvider};
-use cognito_auth::token_cache::{CachePolicy, ManualClock, TokenCache, TokenCacheError};
+use cognito_auth::token_cache::{CachePolicy, TokenCache, TokenCacheError};
 use cognito_auth::token_client::{OAuthErrorCode, TokenClient, TokenError};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -300,7 +301,7 @@ async fn typed_errors_for_each_kind_of_failure() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_calls_cost_one_token_request() {
     let fake = FakeCognito::start(3600, Duration::ZERO).await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
     let cache = cache(&fake, &clock, quick_policy());
     for _ in 0..1000 {
         let token = cache.get(&read()).await.unwrap();
@@ -322,7 +323,7 @@ async fn thousand_calls_cost_one_token_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cold_burst_of_fifty_costs_one_request() {
     let fake = FakeCognito::start(3600, Duration::from_millis(200)).await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
     let cache = cache(&fake, &clock, quick_policy());
     let calls = (0..50).map(|_| {
         let cache = cache.clone();
@@ -339,7 +340,7 @@ async fn cold_burst_of_fifty_costs_one_request() {
 async fn renews_inside_the_margin_without_a_failed_call() {
     // Lifetime 100 s: renewal margin is 10 s (10 %, below 60 s).
     let fake = FakeCognito::start(100, Duration::from_millis(50)).await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
     let cache = cache(&fake, &clock, quick_policy());
     assert_eq!(cache.get(&read()).await.unwrap().expose(), "token-1");
     clock.advance(Duration::from_secs(89));
@@ -361,7 +362,7 @@ async fn renews_inside_the_margin_without_a_failed_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valid_token_keeps_serving_while_the_endpoint_fails() {
     let fake = FakeCognito::start(100, Duration::ZERO).await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
     let cache = cache(&fake, &clock, quick_policy());
     assert_eq!(cache.get(&read()).await.unwrap().expose(), "token-1");
     fake.set_mode(Mode::Fail500);
@@ -397,7 +398,7 @@ async fn a_valid_token_keeps_serving_while_the_endpoint_fails() {
 async fn a_hanging_endpoint_costs_a_caller_at_most_the_deadline() {
     let fake = FakeCognito::start(3600, Duration::ZERO).await;
     fake.set_mode(Mode::Hang);
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
     let cache = cache(&fake, &clock, quick_policy());
     let started = Instant::now();
     let burst = (0..10).map(|_| {
@@ -421,7 +422,7 @@ async fn a_hanging_endpoint_costs_a_caller_at_most_the_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_errors_are_never_retried() {
     let fake = FakeCognito::start(3600, Duration::ZERO).await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
     let cache = TokenCache::builder(
         TokenClient::new(reqwest::Client::new()),
         CredentialsProvider::fixed(fake.credentials("wrong")),
@@ -450,7 +451,7 @@ async fn client_errors_are_never_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalidate_drops_only_the_rejected_token() {
     let fake = FakeCognito::start(3600, Duration::ZERO).await;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
     let cache = cache(&fake, &clock, quick_policy());
     let first = cache.get(&read()).await.unwrap();
     assert!(!cache.invalidate(
