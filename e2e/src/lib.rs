@@ -7,8 +7,11 @@
 //!   target folder next to the test executable (`target/debug/`), or into `E2E_BIN_DIR`.
 //!
 //! The tests in `tests/` are `#[ignore]`d because they need those tools and the binaries built
-//! first; `scripts/test` installs the tools (`scripts/install-test-tools`), builds the binaries
-//! (`cargo build --bins`) and runs them with `cargo test -p e2e -- --include-ignored`.
+//! first; `scripts/test` installs the tools (`scripts/install-test-tools`), builds everything
+//! (`cargo test --workspace --no-run`, which builds both binaries for their own integration
+//! tests) and runs all tests with `--include-ignored`. By hand: `cargo build -p premium-content
+//! -p content-consumer && cargo test -p e2e -- --include-ignored` (the binaries are used as they
+//! are in the target folder, so build them after changing them).
 //!
 //! Every process is killed when its handle drops; its output is kept and printed when a test
 //! panics, so a failure shows what the servers said. Everything listens on 127.0.0.1 only.
