@@ -78,6 +78,9 @@ pub struct CachePolicy {
     /// After a failed fetch, callers without a token get that failure again for this long
     /// instead of starting another fetch with the same credentials.
     pub failure_cooldown: Duration,
+    /// At most one token per scope set is dropped on an API's rejection within this long, so
+    /// a misconfigured API that rejects every token cannot make each call cost a token request.
+    pub invalidation_interval: Duration,
 }
 
 impl Default for CachePolicy {
@@ -91,6 +94,7 @@ impl Default for CachePolicy {
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(1),
             failure_cooldown: Duration::from_secs(1),
+            invalidation_interval: Duration::from_secs(30),
         }
     }
 }
@@ -207,6 +211,8 @@ struct Slot {
     failure: Mutex<Option<Failure>>,
     /// Finished fetches, so a caller that waited can tell whether one finished meanwhile.
     fetches: AtomicU64,
+    /// When a token was last dropped because an API rejected it.
+    last_invalidation: Mutex<Option<Instant>>,
 }
 
 #[derive(Debug)]
@@ -320,12 +326,24 @@ impl TokenCache {
     }
 
     /// Drops the cached token for `scopes` if it is still `token` (the API it was sent to
-    /// rejected it). Returns whether it was dropped; a newer token is left alone.
+    /// rejected it). Returns whether it was dropped: a newer token is left alone, and so is any
+    /// token within `invalidation_interval` of the previous drop.
     pub fn invalidate(&self, scopes: &[String], token: &AccessToken) -> bool {
         let slot = self.inner.slot(&scope_key(scopes));
+        let now = self.inner.clock.monotonic();
+        let mut last = slot
+            .last_invalidation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| now < at + self.inner.policy.invalidation_interval) {
+            tracing::warn!(scopes = ?scopes,
+                "the API rejected a token again; keeping it (tokens are dropped at most once per interval)");
+            return false;
+        }
         let mut cached = slot.token.write().unwrap_or_else(|e| e.into_inner());
         if cached.as_ref().is_some_and(|c| &c.token == token) {
             *cached = None;
+            *last = Some(now);
             tracing::info!(scopes = ?scopes, "cached token rejected by the API; dropped");
             true
         } else {

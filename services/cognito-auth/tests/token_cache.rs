@@ -463,6 +463,13 @@ async fn invalidate_drops_only_the_rejected_token() {
     let second = cache.get(&read()).await.unwrap();
     assert_eq!(second.expose(), "token-2");
     assert_eq!(fake.requests(), 2);
+    // An API rejecting every token does not make every call cost a token request.
+    assert!(!cache.invalidate(&read(), &second));
+    assert_eq!(cache.get(&read()).await.unwrap(), second);
+    assert_eq!(fake.requests(), 2);
+    clock.advance(Duration::from_secs(31));
+    assert!(cache.invalidate(&read(), &second));
+    assert_eq!(cache.get(&read()).await.unwrap().expose(), "token-3");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

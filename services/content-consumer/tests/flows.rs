@@ -150,4 +150,10 @@ async fn a_token_premium_content_rejects_is_replaced_once() {
     let (status, _) = get(&client, &consumer.url("/content/authorized-write")).await;
     assert_eq!(status, 401);
     assert_eq!(cognito.requests(), 4);
+    // A premium content that keeps rejecting does not cost a token request per call.
+    for _ in 0..10 {
+        let (status, _) = get(&client, &consumer.url("/content/authorized-write")).await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(cognito.requests(), 4);
 }
