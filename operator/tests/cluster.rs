@@ -499,6 +499,23 @@ async fn the_operator_works_with_only_its_service_account_permissions() {
     )
     .await;
     wait_event(&admin, &ns, "rbac", "SecretUpdated").await;
+    // A second identical Event becomes a series: the Recorder patches the first one.
+    put_source(&source, &seed_json("client-rbac", "rbac-secret-3")).await;
+    wait_for(
+        "an event series under the ServiceAccount",
+        Duration::from_secs(15),
+        || async {
+            events_for(&admin, &ns, "rbac")
+                .await
+                .into_iter()
+                .find(|e| {
+                    e.reason.as_deref() == Some("SecretUpdated")
+                        && e.series.as_ref().is_some_and(|s| s.count >= 2)
+                })
+                .map(|_| ())
+        },
+    )
+    .await;
     let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
         Api::namespaced(admin.clone(), "cognito-m2m");
     let held = leases.get(&lease).await.expect("lease created");
