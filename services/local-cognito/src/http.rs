@@ -3,7 +3,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
@@ -105,7 +104,7 @@ pub fn serve(
     let server = HttpServer::new(move || App::new().configure(routes(issuer.clone())))
         .workers(1)
         // Clients keep connections alive; do not hold a stopping test for the default 30 s.
-        .shutdown_timeout(Duration::from_secs(2).as_secs())
+        .shutdown_timeout(2)
         .listen(listener)?
         .run();
     Ok(server)

@@ -48,6 +48,7 @@ struct Cli {
         env = "LOCAL_COGNITO_CLIENTS",
         value_delimiter = ';',
         value_name = "ID:SECRET:SCOPES",
+        hide_env_values = true,
         value_parser = AppClient::parse_spec
     )]
     clients: Vec<AppClient>,

@@ -28,6 +28,18 @@ fn help_says_development_and_tests_only() {
 }
 
 #[test]
+fn help_never_shows_the_secrets_of_the_environment() {
+    let output = Command::new(BIN)
+        .arg("--help")
+        .env("LOCAL_COGNITO_CLIENTS", "cli1:topsecret1:api/read")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(help.contains("LOCAL_COGNITO_CLIENTS"), "{help}");
+    assert!(!help.contains("topsecret1"), "{help}");
+}
+
+#[test]
 fn missing_clients_fail_naming_the_variable() {
     let output = Command::new(BIN)
         .env_remove("LOCAL_COGNITO_CLIENTS")
