@@ -20,6 +20,9 @@ use crate::schedule;
 use crate::secret::{self, MANAGER, Ownership};
 use crate::source::AwsSources;
 
+/// How many failing objects the backoff remembers before it starts over.
+const MAX_TRACKED_FAILURES: usize = 10_000;
+
 /// Shared state of all reconciliations.
 pub struct Context {
     /// Kubernetes client.
@@ -62,6 +65,11 @@ impl Context {
     /// Counts a failure of `key` and returns the delay before the next attempt.
     fn next_backoff(&self, key: &str) -> Duration {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        // Entries of objects deleted while failing are never removed one by one; bounding the
+        // map instead only costs those still failing a shorter next delay.
+        if failures.len() >= MAX_TRACKED_FAILURES && !failures.contains_key(key) {
+            failures.clear();
+        }
         let attempt = failures.entry(key.to_owned()).or_insert(0);
         *attempt = attempt.saturating_add(1);
         schedule::backoff(*attempt, self.retry_base, self.retry_max)

@@ -615,3 +615,40 @@ async fn app_client_source_reads_the_secret_from_cognito() {
     wait_reason(&client, &ns, "ghost", "SourceNotFound", 30).await;
     op.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_namespaces_in_watch_namespaces_are_reconciled() {
+    let client = kube_client(None).await;
+    let first = namespace(&client, "op-watch-a").await;
+    let second = namespace(&client, "op-watch-b").await;
+    let ignored = namespace(&client, "op-watch-c").await;
+    let source = unique("watch-source");
+    put_source(&source, &seed_json("client-w", "w")).await;
+    let op = RunningOperator::start(
+        client.clone(),
+        &[
+            format!("--watch-namespaces={first},{second}"),
+            "--leader-election=false".into(),
+        ],
+    )
+    .await;
+    for ns in [&first, &second, &ignored] {
+        create(&client, ns, &client_for_source("w", &source, "1h")).await;
+    }
+    wait_reason(&client, &first, "w", "Synced", 30).await;
+    wait_reason(&client, &second, "w", "Synced", 30).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let untouched = Api::<CognitoClient>::namespaced(client.clone(), &ignored)
+        .get("w")
+        .await
+        .unwrap();
+    assert!(untouched.status.is_none(), "{ignored} is not watched");
+    assert!(
+        Api::<Secret>::namespaced(client.clone(), &ignored)
+            .get_opt("w")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    op.stop().await.unwrap();
+}
