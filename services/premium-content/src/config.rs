@@ -60,6 +60,10 @@ pub struct Config {
     #[arg(long, env = "VERIFIED_TOKEN_CACHE_SIZE", default_value_t = 10_000)]
     pub verified_token_cache_size: usize,
 
+    /// HTTP worker threads; 0 means one per available CPU.
+    #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
+    pub http_workers: usize,
+
     /// Seconds between periodic JWKS refreshes.
     #[arg(long, env = "JWKS_REFRESH_SECONDS", default_value_t = 600)]
     pub jwks_refresh_seconds: u64,
@@ -107,6 +111,8 @@ pub struct Settings {
     pub cache_capacity: usize,
     /// Periodic JWKS refresh.
     pub jwks_refresh: Duration,
+    /// HTTP workers (None: one per available CPU).
+    pub http_workers: Option<usize>,
 }
 
 impl Config {
@@ -174,6 +180,7 @@ impl Config {
             leeway: Duration::from_secs(self.clock_leeway_seconds),
             cache_capacity: self.verified_token_cache_size,
             jwks_refresh: Duration::from_secs(self.jwks_refresh_seconds),
+            http_workers: (self.http_workers > 0).then_some(self.http_workers),
         })
     }
 }

@@ -130,6 +130,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Server, Star
         metrics: Metrics::new(jwks),
     });
     let address = listener.local_addr().map_err(StartError::Listen)?;
+    let workers = settings.http_workers;
     let server = HttpServer::new(move || {
         let counted = state.clone();
         App::new()
@@ -158,10 +159,12 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Server, Star
             .default_service(web::to(not_found))
     })
     // Finish in-flight requests on SIGTERM, within Kubernetes' default 30 s grace period.
-    .shutdown_timeout(20)
-    .listen(listener)
-    .map_err(StartError::Listen)?
-    .run();
+    .shutdown_timeout(20);
+    let server = match workers {
+        Some(workers) => server.workers(workers),
+        None => server,
+    };
+    let server = server.listen(listener).map_err(StartError::Listen)?.run();
     tracing::info!(
         %address,
         issuer = %settings.issuer,
