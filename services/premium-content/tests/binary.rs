@@ -71,7 +71,7 @@ async fn sigterm_drains_in_flight_requests_and_logs_hold_no_token() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let mut child = clean_command()
+    let child = clean_command()
         .env("LISTEN_ADDR", address.to_string())
         .env("COGNITO_ISSUER", ISSUER)
         .env("COGNITO_JWKS_URL", &jwks.url)
