@@ -5,10 +5,12 @@
 //! Ignored by default (they need the tools and the built binaries); `scripts/test` runs them.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use e2e::{Moto, Oauth2Cognito, PoolClient, Service, seed_secret_json};
+use local_cognito::claims::AccessTokenClaims;
 use local_cognito::keys::SigningKey;
 use serde_json::{Value, json};
 
@@ -224,6 +226,18 @@ async fn forged_tokens_are_refused_and_real_ones_are_scope_checked() {
     assert_eq!(claims["token_use"], "access");
     assert_eq!(claims["client_id"], "e2econsumer1");
     assert_eq!(claims["iss"], world.pool.issuer);
+    // Shaped exactly like Cognito's access tokens, as our own local issuer mints them.
+    let keys = |v: &Value| {
+        let mut keys: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let cognito_shape =
+        AccessTokenClaims::new("iss", "client", &[READ], 0, Duration::from_secs(1)).to_json();
+    assert_eq!(keys(&claims), keys(&cognito_shape));
+    assert_eq!(keys(&decode_part(&real, 0)), ["alg", "kid"]);
+    assert_eq!(claims["version"], 2);
+    assert_eq!(claims["scope"], READ);
     // The real token works, so the refusals below are about the forgery alone.
     let (status, _, body) = world.call_premium(reqwest::Method::GET, &real).await;
     assert_eq!((status, body), (200, read_answer()));
