@@ -219,9 +219,12 @@ impl Verifier {
             return Err(Rejection::TooLarge);
         }
         let now = self.clock.unix_seconds();
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(cache) = &self.cache
-            && let Some(claims) = cache.get(&digest, now, &self.config, &self.jwks)
+        let digest: Option<[u8; 32]> = self
+            .cache
+            .as_ref()
+            .map(|_| Sha256::digest(token.as_bytes()).into());
+        if let (Some(cache), Some(digest)) = (&self.cache, &digest)
+            && let Some(claims) = cache.get(digest, now, &self.config, &self.jwks)
         {
             return Ok(claims);
         }
@@ -242,7 +245,7 @@ impl Verifier {
         key.verify_sig(parsed.signing_input.as_bytes(), &parsed.signature)
             .map_err(|_| Rejection::BadSignature)?;
 
-        if let Some(cache) = &self.cache {
+        if let (Some(cache), Some(digest)) = (&self.cache, digest) {
             cache.insert(digest, &claims, parsed.kid, jwk, now);
         }
         Ok(claims)
