@@ -15,6 +15,7 @@
 //! never cost a JWKS refetch or an RSA operation.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -211,6 +212,16 @@ impl Verifier {
     /// The configuration.
     pub fn config(&self) -> &VerifierConfig {
         &self.config
+    }
+
+    /// Verified-token cache hits and misses so far (`None` when the cache is off).
+    pub fn cache_stats(&self) -> Option<(u64, u64)> {
+        self.cache.as_ref().map(|cache| {
+            (
+                cache.hits.load(Ordering::Relaxed),
+                cache.misses.load(Ordering::Relaxed),
+            )
+        })
     }
 
     /// Verifies `token` (the compact JWT, without any `Bearer` prefix).
@@ -410,6 +421,8 @@ fn check_times(exp: f64, nbf: Option<f64>, leeway: Duration, now: f64) -> Result
 struct VerifiedTokens {
     capacity: usize,
     entries: Mutex<HashMap<[u8; 32], VerifiedToken>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -424,10 +437,29 @@ impl VerifiedTokens {
         Self {
             capacity,
             entries: Mutex::new(HashMap::new()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
     fn get(
+        &self,
+        digest: &[u8; 32],
+        now: f64,
+        config: &VerifierConfig,
+        jwks: &JwksCache,
+    ) -> Option<Claims> {
+        let found = self.lookup(digest, now, config, jwks);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    fn lookup(
         &self,
         digest: &[u8; 32],
         now: f64,

@@ -54,7 +54,7 @@ pub enum StartError {
 /// Everything a request handler needs.
 #[derive(Debug)]
 struct State {
-    verifier: Verifier,
+    verifier: Arc<Verifier>,
     read_scope: String,
     write_scope: String,
     metrics: Metrics,
@@ -114,20 +114,20 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Server, Star
         },
     ));
     jwks.start_background();
-    let verifier = Verifier::new(
+    let verifier = Arc::new(Verifier::new(
         VerifierConfig {
             client_ids: settings.client_ids.clone(),
             leeway: settings.leeway,
             cache_capacity: settings.cache_capacity,
             ..VerifierConfig::new(settings.issuer.clone())
         },
-        jwks.clone(),
-    );
+        jwks,
+    ));
     let state = web::Data::new(State {
-        verifier,
+        verifier: verifier.clone(),
         read_scope: settings.read_scope.clone(),
         write_scope: settings.write_scope.clone(),
-        metrics: Metrics::new(jwks),
+        metrics: Metrics::new(verifier),
     });
     let address = listener.local_addr().map_err(StartError::Listen)?;
     let workers = settings.http_workers;

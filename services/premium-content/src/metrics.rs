@@ -3,8 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cognito_auth::jwks::JwksCache;
-use cognito_auth::verifier::Rejection;
+use cognito_auth::verifier::{Rejection, Verifier};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
@@ -41,8 +40,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Registers every metric, including the JWKS fetch counters read from `jwks` at scrape time.
-    pub fn new(jwks: Arc<JwksCache>) -> Self {
+    /// Registers every metric, including the JWKS and verified-token cache counters read from
+    /// `verifier` at scrape time.
+    pub fn new(verifier: Arc<Verifier>) -> Self {
         let mut registry = Registry::with_prefix("premium_content");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -73,7 +73,7 @@ impl Metrics {
             "Time to verify a presented token (including any JWKS refetch it waited for)",
             verification.clone(),
         );
-        registry.register_collector(Box::new(JwksCollector(jwks)));
+        registry.register_collector(Box::new(VerifierCollector(verifier)));
         Self {
             registry,
             requests,
@@ -113,13 +113,16 @@ impl Metrics {
     }
 }
 
-/// Reads the JWKS cache's counters at scrape time (the cache knows nothing of Prometheus).
+/// Reads the verifier's and JWKS cache's counters at scrape time (they know nothing of
+/// Prometheus).
 #[derive(Debug)]
-struct JwksCollector(Arc<JwksCache>);
+struct VerifierCollector(Arc<Verifier>);
 
-impl Collector for JwksCollector {
+impl Collector for VerifierCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let stats = self.0.stats();
+        let jwks = self.0.jwks();
+        let stats = jwks.stats();
+        let (hits, misses) = self.0.cache_stats().unwrap_or_default();
         let counters = [
             (
                 "jwks_fetches",
@@ -131,18 +134,28 @@ impl Collector for JwksCollector {
                 "JWKS fetches that failed (cached keys stay in use)",
                 stats.failures(),
             ),
+            (
+                "verified_token_cache_hits",
+                "Tokens accepted from the verified-token cache",
+                hits,
+            ),
+            (
+                "verified_token_cache_misses",
+                "Tokens not in the verified-token cache (verified in full)",
+                misses,
+            ),
         ];
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);
             let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
             counter.encode(metric)?;
         }
-        let keys = self.0.key_set().map_or(0, |set| set.len() as i64);
+        let keys = jwks.key_set().map_or(0, |set| set.len() as i64);
         let gauges = [
             (
                 "jwks_ready",
                 "1 once signing keys are loaded",
-                i64::from(self.0.is_ready()),
+                i64::from(jwks.is_ready()),
             ),
             ("jwks_keys", "Keys in the cached JWKS", keys),
         ];

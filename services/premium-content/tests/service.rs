@@ -73,6 +73,10 @@ async fn serves_the_contract() {
         "premium_content_jwks_fetch_failures_total 0",
         "premium_content_jwks_ready 1",
         "premium_content_token_verification_seconds_count 7",
+        // Each distinct token is verified in full once (read, both, write, not.a.token); later
+        // uses of read (bare GET, POST) and of write (GET) come from the cache.
+        "premium_content_verified_token_cache_hits_total 3",
+        "premium_content_verified_token_cache_misses_total 4",
     ] {
         assert!(
             text.lines().any(|l| l == line),

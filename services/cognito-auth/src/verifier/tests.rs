@@ -166,7 +166,9 @@ fn accepts_from_cache_and_cache_honours_expiry() {
     let token = KEY.sign(&with(claims(), "exp", json!(NOW + 60.0)));
     let first = accept(&f, &token);
     assert_eq!(f.verifier.cache.as_ref().unwrap().len(), 1);
+    assert_eq!(f.verifier.cache_stats(), Some((0, 1)));
     assert_eq!(accept(&f, &token), first);
+    assert_eq!(f.verifier.cache_stats(), Some((1, 1)));
     f.clock.advance(Duration::from_secs(66));
     assert_eq!(reject(&f, &token), Rejection::Expired);
 }
@@ -207,6 +209,7 @@ fn cache_disabled_with_zero_capacity() {
     let f = fixture_with(config, jwks_document([&*KEY]));
     accept(&f, &KEY.sign(&claims()));
     assert!(f.verifier.cache.is_none());
+    assert_eq!(f.verifier.cache_stats(), None);
 }
 
 #[test]
