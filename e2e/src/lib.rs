@@ -136,6 +136,21 @@ impl Process {
         }
     }
 
+    /// Whether the process prints `text` within `limit` (its output is read by another thread,
+    /// so a line written just before an HTTP answer may arrive just after it).
+    pub fn printed_within(&self, text: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.output().contains(text) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Everything the process printed so far.
     pub fn output(&self) -> String {
         self.output.lock().map(|o| o.join("\n")).unwrap_or_default()

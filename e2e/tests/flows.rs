@@ -144,10 +144,13 @@ async fn the_three_seed_flows_with_credentials_from_secrets_manager() {
         (200, write_answer())
     );
     // The tokens really came from the third-party issuer, for our client.
-    let issuer_log = world.pool.process.output();
     assert!(
-        issuer_log.contains("token client=e2econsumer1 status=200"),
-        "{issuer_log}"
+        world.pool.process.printed_within(
+            "token client=e2econsumer1 status=200",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        world.pool.process.output()
     );
 }
 
@@ -172,11 +175,12 @@ async fn a_wrong_secret_is_refused_by_the_issuer_and_answered_as_bad_gateway() {
         "the secret never shows"
     );
     assert!(
-        world
-            .pool
-            .process
-            .output()
-            .contains("token client=e2econsumer1 status=400 error=invalid_client")
+        world.pool.process.printed_within(
+            "token client=e2econsumer1 status=400 error=invalid_client",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        world.pool.process.output()
     );
     // Calls that need no token still go through.
     assert_eq!(
