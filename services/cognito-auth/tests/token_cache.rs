@@ -101,22 +101,12 @@ impl FakeCognito {
     }
 }
 
+/// One form-encoded value (RFC 6749 2.3.1 encodes Basic credentials this way).
 fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                out.push(u8::from_str_radix(&value[i + 1..i + 3], 16).unwrap());
-                i += 2;
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
+    form_urlencoded::parse(value.as_bytes())
+        .next()
+        .map(|(decoded, _)| decoded.into_owned())
+        .unwrap_or_default()
 }
 
 fn oauth_error(code: &str) -> HttpResponse {
@@ -140,12 +130,7 @@ async fn token(state: web::Data<Endpoint>, req: HttpRequest, body: web::Bytes) -
                 .body("<html>sign in</html>");
         }
     }
-    let form: HashMap<String, String> = std::str::from_utf8(&body)
-        .unwrap()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
-        .collect();
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     *state.last_form.lock().unwrap() = form.clone();
     let basic = req
         .headers()

@@ -156,22 +156,12 @@ fn oauth_error(code: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "error": code }))
 }
 
+/// One form-encoded value (RFC 6749 2.3.1 encodes Basic credentials this way).
 fn form_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                out.push(u8::from_str_radix(&value[i + 1..i + 3], 16).unwrap());
-                i += 2;
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
+    form_urlencoded::parse(value.as_bytes())
+        .next()
+        .map(|(decoded, _)| decoded.into_owned())
+        .unwrap_or_default()
 }
 
 fn now_secs() -> u64 {
@@ -193,12 +183,7 @@ async fn token(state: web::Data<CognitoState>, req: HttpRequest, body: web::Byte
         Mode::Fail500 => return HttpResponse::InternalServerError().body("internal error"),
         Mode::Hang => futures::future::pending::<()>().await,
     }
-    let form: HashMap<String, String> = std::str::from_utf8(&body)
-        .unwrap()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (form_decode(k), form_decode(v)))
-        .collect();
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return oauth_error("unsupported_grant_type");
     }
