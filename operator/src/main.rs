@@ -9,21 +9,23 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 use tracing_subscriber::EnvFilter;
 
-fn init_tracing(config: &Config) {
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| config.log_level.clone());
-    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|e| {
-        eprintln!("LOG_LEVEL/RUST_LOG {filter:?} is not a log filter ({e}); using info");
-        EnvFilter::new("info")
-    });
+/// RUST_LOG wins when set; a filter that does not parse is bad configuration, not a default.
+fn init_tracing(config: &Config) -> Result<(), String> {
+    let (variable, filter) = match std::env::var("RUST_LOG").ok().filter(|f| !f.is_empty()) {
+        Some(rust_log) => ("RUST_LOG", rust_log),
+        None => ("LOG_LEVEL", config.log_level.clone()),
+    };
+    let filter = EnvFilter::try_new(&filter).map_err(|e| format!("{variable}: {e}"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if config.log_format == "json" {
         builder.json().init();
     } else {
-        builder.init();
+        // Colour codes only for a person at a terminal, never in collected logs.
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
     }
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -47,7 +49,10 @@ async fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    init_tracing(&config);
+    if let Err(e) = init_tracing(&config) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let listener = match TcpListener::bind(config.listen_addr) {
         Ok(l) => l,
         Err(e) => {

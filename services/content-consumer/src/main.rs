@@ -7,12 +7,22 @@ use tracing_subscriber::EnvFilter;
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let config = Config::parse();
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| config.log_level.clone());
+    // RUST_LOG wins when set; a filter that does not parse is bad configuration, not a default.
+    let (variable, filter) = match std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()) {
+        Some(rust_log) => ("RUST_LOG", rust_log),
+        None => ("LOG_LEVEL", config.log_level.clone()),
+    };
+    let filter = match EnvFilter::try_new(&filter) {
+        Ok(filter) => filter,
+        Err(error) => {
+            eprintln!("content-consumer: {variable}: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(filter)
+        // Colour codes only for a person at a terminal, never in collected logs.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let listener = match std::net::TcpListener::bind(config.listen_addr) {
         Ok(listener) => listener,
