@@ -16,7 +16,11 @@ fn refuses_to_start(extra: &[(&str, &str)]) -> String {
         .envs(extra.iter().copied())
         .output()
         .expect("the binary runs");
-    assert_eq!(output.status.code(), Some(2), "exit status of a refused start");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "exit status of a refused start"
+    );
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
