@@ -163,7 +163,16 @@ fn basic_credentials(request: &HttpRequest) -> Result<Option<(String, String)>, 
         .map_err(|_| TokenError::InvalidClient)?;
     let decoded = String::from_utf8(decoded).map_err(|_| TokenError::InvalidClient)?;
     let (id, secret) = decoded.split_once(':').ok_or(TokenError::InvalidClient)?;
-    Ok(Some((id.to_owned(), secret.to_owned())))
+    Ok(Some((form_decode(id), form_decode(secret))))
+}
+
+/// RFC 6749 section 2.3.1: the id and secret are form-encoded before they are joined by `:`.
+fn form_decode(value: &str) -> String {
+    // A lone value parses as the name of a one-pair form.
+    form_urlencoded::parse(value.as_bytes())
+        .next()
+        .map(|(decoded, _)| decoded.into_owned())
+        .unwrap_or_default()
 }
 
 fn pool_document(

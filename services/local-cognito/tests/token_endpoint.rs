@@ -279,3 +279,34 @@ async fn discovery_and_jwks_are_served_for_the_pool_only() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn basic_credentials_are_form_decoded_as_rfc_6749_requires() {
+    use base64::Engine;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = Config::new(
+        POOL,
+        vec![AppClient::new("odd:client", "s3cr+t/=é x", [READ])],
+    );
+    let server = start(config, listener).await.unwrap();
+    let handle = server.handle();
+    tokio::spawn(server);
+    // RFC 6749 2.3.1: form-encode id and secret, then join them with ':' and base64 the pair.
+    let pair = "odd%3Aclient:s3cr%2Bt%2F%3D%C3%A9+x";
+    let header = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    );
+    let response = reqwest::Client::new()
+        .post(format!("{base}/oauth2/token"))
+        .header("authorization", header)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    handle.stop(false).await;
+}
