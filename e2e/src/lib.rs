@@ -1,4 +1,5 @@
 //! End-to-end harness: our binaries as real processes against third-party servers.
+//! Other crates' tests use it too (as a dev-dependency) to start the same third-party servers.
 //!
 //! - [`Oauth2Cognito`]: `oauth2-mock-server` (npm) shaped like a Cognito user pool by
 //!   `e2e/oauth2-cognito.js`, the token issuer.
@@ -38,8 +39,14 @@ pub fn tools_dir() -> PathBuf {
     Path::new(&home).join(".cache/cognito-m2m/tools")
 }
 
-/// A command from `PATH`, else from the tools' `bin` folder.
-fn tool(name: &str) -> PathBuf {
+/// A third-party command: from `PATH`, else from the tools' `bin` folder
+/// (`scripts/install-test-tools`). `MOTO_SERVER` names the `moto_server` to use, if set.
+pub fn tool(name: &str) -> PathBuf {
+    if name == "moto_server"
+        && let Some(path) = std::env::var_os("MOTO_SERVER")
+    {
+        return path.into();
+    }
     let on_path = std::env::var_os("PATH")
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())

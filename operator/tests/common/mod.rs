@@ -102,29 +102,11 @@ fn cluster_kubeconfig() -> PathBuf {
     state.join("kubeconfig")
 }
 
-fn moto_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("MOTO_SERVER") {
-        return PathBuf::from(p);
-    }
-    let in_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("moto_server"))
-            .find(|p| p.exists())
-    });
-    in_path
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".cache/cognito-m2m/tools/bin/moto_server"))
-                .filter(|p| p.exists())
-        })
-        .expect("moto_server not found: run scripts/install-test-tools or set MOTO_SERVER")
-}
-
 // moto runs under a watcher that outlives the test process; it is never waited for.
 #[allow(clippy::zombie_processes)]
 fn start_moto() -> String {
     let port = free_port();
-    let bin = moto_binary();
+    let bin = e2e::tool("moto_server");
     let script = format!(
         "{bin} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
          while kill -0 {pid} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m",

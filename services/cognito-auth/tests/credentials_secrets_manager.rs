@@ -2,68 +2,15 @@
 //! the refetch rate limit. Needs `moto_server` (scripts/install-test-tools; or MOTO_SERVER/PATH).
 #![cfg(feature = "secrets-manager")]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use cognito_auth::credentials::{CredentialsError, CredentialsProvider, SecretsManagerSource};
 
-/// moto, killed when dropped.
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn moto_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("MOTO_SERVER") {
-        return PathBuf::from(path);
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join("moto_server"))
-                .find(|p| p.exists())
-        })
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|home| PathBuf::from(home).join(".cache/cognito-m2m/tools/bin/moto_server"))
-                .filter(|p| p.exists())
-        })
-        .expect("moto_server not found: run scripts/install-test-tools or set MOTO_SERVER")
-}
-
-async fn start_moto() -> (Moto, aws_sdk_secretsmanager::Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let moto = Moto(
-        Command::new(moto_binary())
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server"),
-    );
-    let until = Instant::now() + Duration::from_secs(60);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < until, "moto_server did not start");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+async fn start_moto() -> (e2e::Moto, aws_sdk_secretsmanager::Client) {
+    let moto = e2e::Moto::start().await;
     // Explicit configuration: tests must not depend on (or change) the process environment.
     let config = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .endpoint_url(&moto.endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
         .build();

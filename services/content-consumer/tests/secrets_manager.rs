@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,53 +20,6 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn moto_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("MOTO_SERVER") {
-        return PathBuf::from(path);
-    }
-    let in_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("moto_server"))
-            .find(|p| p.exists())
-    });
-    in_path
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|home| PathBuf::from(home).join(".cache/cognito-m2m/tools/bin/moto_server"))
-                .filter(|p| p.exists())
-        })
-        .expect("moto_server not found: run scripts/install-test-tools or set MOTO_SERVER")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_moto() -> (Running, String) {
-    let port = free_port();
-    let child = Command::new(moto_binary())
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let running = Running(child);
-    let until = Instant::now() + Duration::from_secs(60);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < until, "moto_server did not start");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    (running, format!("http://127.0.0.1:{port}"))
 }
 
 /// One Secrets Manager API call (JSON protocol); moto does not check signatures.
@@ -108,7 +60,8 @@ fn seed_secret(secret: &str, token_url: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_secret_works_and_a_rotation_is_followed() {
-    let (_moto, moto_url) = start_moto().await;
+    let moto = e2e::Moto::start().await;
+    let moto_url = moto.endpoint.clone();
     // Two-second tokens, so a renewal (with the then stale secret) comes quickly.
     let cognito = FakeCognito::start("secret-1", 2).await;
     let premium = start_premium(&cognito).await;
@@ -122,7 +75,7 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
     let arn = created["ARN"].as_str().unwrap().to_owned();
 
     let log = temp_dir("sm-log").join("consumer.log");
-    let port = free_port();
+    let port = e2e::free_port();
     let consumer_url = format!("http://127.0.0.1:{port}");
     let consumer = Running(
         Command::new(env!("CARGO_BIN_EXE_content-consumer"))
