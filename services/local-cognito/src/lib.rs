@@ -6,10 +6,12 @@
 //! - [`issuer`]: configuration, the grant's rules and errors, minting; [`issuer::start`] serves it.
 //! - [`claims`]: the access-token claims, for tests that mint tokens by hand.
 //! - [`keys`]: RSA signing keys and JWKS documents.
+//! - [`jwks_server`]: a JWKS endpoint whose answers and request count a test controls.
 
 pub mod claims;
 mod http;
 pub mod issuer;
+pub mod jwks_server;
 pub mod keys;
 
 pub use http::serve;

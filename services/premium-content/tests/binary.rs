@@ -7,8 +7,9 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::SigningKey;
-use support::{ISSUER, JwksServer, call, claims};
+use support::{ISSUER, call, claims};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_premium-content");
 

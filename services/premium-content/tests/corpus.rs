@@ -7,9 +7,10 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::{SigningKey, encode_json};
 use serde_json::{Value, json};
-use support::{CLIENT, ISSUER, JwksServer, Premium, call, claims, now};
+use support::{CLIENT, ISSUER, Premium, call, claims, now};
 
 const READ: &str = "premium_api/read";
 

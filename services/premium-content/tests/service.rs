@@ -2,8 +2,9 @@
 
 mod support;
 
+use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::SigningKey;
-use support::{JwksServer, Premium, call, claims};
+use support::{Premium, call, claims};
 
 const READ: &str = r#"{"message":"Premium Content: OAuth Scope: Read"}"#;
 const WRITE: &str = r#"{"message":"Premium Content: OAuth Scope: Write"}"#;

@@ -1,118 +1,19 @@
-//! Test fixtures: a local JWKS server whose document and health the test controls and whose
-//! requests it counts, a running premium-content, and token minting.
+//! Test fixtures: a running premium-content, token minting, and (from local-cognito) a JWKS
+//! server whose document and health the test controls and whose requests it counts.
 
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
 use clap::Parser;
-use local_cognito::keys::{SigningKey, jwks_document};
 use serde_json::{Value, json};
 
 /// The user pool the tests pretend to be.
 pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Premium";
 /// An app client allowed by default.
 pub const CLIENT: &str = "client-premium";
-
-/// What the JWKS server serves.
-#[derive(Default)]
-pub struct JwksState {
-    document: Mutex<Vec<u8>>,
-    hits: AtomicUsize,
-    failing: AtomicBool,
-    delay_ms: std::sync::atomic::AtomicU64,
-}
-
-/// A JWKS server on a loopback port.
-pub struct JwksServer {
-    pub url: String,
-    state: Arc<JwksState>,
-    handle: ServerHandle,
-}
-
-impl JwksServer {
-    /// Serves the public keys of `keys`.
-    pub fn start(keys: &[&SigningKey]) -> Self {
-        let state = Arc::new(JwksState::default());
-        let server = Self::bind(state);
-        server.publish(keys);
-        server
-    }
-
-    fn bind(state: Arc<JwksState>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!(
-            "http://{}/us-east-1_Premium/.well-known/jwks.json",
-            listener.local_addr().unwrap()
-        );
-        let shared = web::Data::from(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(shared.clone())
-                .default_service(web::to(serve))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Self { url, state, handle }
-    }
-
-    /// Replaces the served document with the keys of `keys`.
-    pub fn publish(&self, keys: &[&SigningKey]) {
-        self.publish_document(&jwks_document(keys.iter().copied()));
-    }
-
-    /// Replaces the served document.
-    pub fn publish_document(&self, document: &Value) {
-        *self.state.document.lock().unwrap() = serde_json::to_vec(document).unwrap();
-    }
-
-    /// Makes every request fail with 503 (or recover).
-    pub fn set_failing(&self, failing: bool) {
-        self.state.failing.store(failing, Ordering::SeqCst);
-    }
-
-    /// Delays every answer (a slow JWKS).
-    pub fn set_delay(&self, delay: Duration) {
-        self.state
-            .delay_ms
-            .store(delay.as_millis() as u64, Ordering::SeqCst);
-    }
-
-    /// Requests received so far.
-    pub fn hits(&self) -> usize {
-        self.state.hits.load(Ordering::SeqCst)
-    }
-
-    /// Stops the server.
-    pub async fn stop(&self) {
-        self.handle.stop(false).await;
-    }
-}
-
-async fn serve(state: web::Data<JwksState>) -> HttpResponse {
-    state.hits.fetch_add(1, Ordering::SeqCst);
-    let delay = state.delay_ms.load(Ordering::SeqCst);
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
-    if state.failing.load(Ordering::SeqCst) {
-        return HttpResponse::ServiceUnavailable().body("down");
-    }
-    let body = state.document.lock().unwrap().clone();
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body)
-}
 
 /// A running premium-content.
 pub struct Premium {
