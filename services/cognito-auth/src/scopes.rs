@@ -35,9 +35,98 @@ impl Scopes {
     }
 }
 
+/// The read and write scopes of one resource server, configured alike by both services:
+/// `{RESOURCE_SERVER}/read` and `{RESOURCE_SERVER}/write` unless `READ_SCOPE` / `WRITE_SCOPE`
+/// give a scope in full.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceScopes {
+    /// The scope reading needs.
+    pub read: String,
+    /// The scope writing needs.
+    pub write: String,
+}
+
+/// A configured scope that can never be granted; names the variable it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ScopeConfigError {
+    /// The configuration variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+impl ResourceScopes {
+    /// Derives the two scopes; blank overrides count as unset and surrounding spaces are trimmed.
+    pub fn resolve(
+        resource_server: &str,
+        read_scope: Option<&str>,
+        write_scope: Option<&str>,
+    ) -> Result<Self, ScopeConfigError> {
+        let resource_server = resource_server.trim();
+        let scope = |full: Option<&str>, variable: &'static str, suffix: &str| match full
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(scope) => checked(variable, scope.to_owned()),
+            None if resource_server.is_empty() => Err(ScopeConfigError {
+                variable: "RESOURCE_SERVER",
+                problem: "must not be empty",
+            }),
+            None => checked("RESOURCE_SERVER", format!("{resource_server}/{suffix}")),
+        };
+        Ok(Self {
+            read: scope(read_scope, "READ_SCOPE", "read")?,
+            write: scope(write_scope, "WRITE_SCOPE", "write")?,
+        })
+    }
+}
+
+/// RFC 6749 scope tokens are printable ASCII without spaces, quotes or backslashes; anything else
+/// could never be granted, nor written into a `WWW-Authenticate` header.
+fn checked(variable: &'static str, scope: String) -> Result<String, ScopeConfigError> {
+    if scope
+        .chars()
+        .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+    {
+        Ok(scope)
+    } else {
+        Err(ScopeConfigError {
+            variable,
+            problem: "a scope is printable ASCII without spaces, quotes or backslashes",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resource_scopes_derive_unless_given_in_full() {
+        let derived = ResourceScopes::resolve(" premium_api ", None, Some("  ")).unwrap();
+        assert_eq!(derived.read, "premium_api/read");
+        assert_eq!(derived.write, "premium_api/write");
+        let given = ResourceScopes::resolve("", Some("a/read"), Some(" b/write ")).unwrap();
+        assert_eq!(
+            (given.read.as_str(), given.write.as_str()),
+            ("a/read", "b/write")
+        );
+    }
+
+    #[test]
+    fn unusable_resource_scopes_name_the_variable() {
+        let variable = |r: &str, read: Option<&str>, write: Option<&str>| {
+            ResourceScopes::resolve(r, read, write)
+                .unwrap_err()
+                .variable
+        };
+        assert_eq!(variable("", None, None), "RESOURCE_SERVER");
+        assert_eq!(variable("", Some("a/read"), None), "RESOURCE_SERVER");
+        assert_eq!(variable("premium api", None, None), "RESOURCE_SERVER");
+        assert_eq!(variable("p", Some("a read"), None), "READ_SCOPE");
+        assert_eq!(variable("p", None, Some("w\"w")), "WRITE_SCOPE");
+    }
 
     #[test]
     fn whole_entries_match() {

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::Parser;
+use cognito_auth::scopes::{ResourceScopes, ScopeConfigError};
 use cognito_auth::token_cache::CachePolicy;
 
 /// content-consumer's configuration (every flag can also be given as the named variable).
@@ -119,6 +120,9 @@ pub enum ConfigError {
     /// An empty value where one is needed.
     #[error("{0} must not be empty")]
     Empty(&'static str),
+    /// RESOURCE_SERVER, READ_SCOPE or WRITE_SCOPE gives a scope that can never be granted.
+    #[error(transparent)]
+    Scope(#[from] ScopeConfigError),
     /// A duration that makes no sense.
     #[error("{0} must be greater than zero")]
     ZeroDuration(&'static str),
@@ -187,20 +191,17 @@ impl Config {
         {
             return Err(ConfigError::MissingTokenUrl);
         }
-        let scope = |full: &Option<String>, name: &'static str, suffix: &str| match full {
-            Some(scope) if scope.trim().is_empty() => Err(ConfigError::Empty(name)),
-            Some(scope) => Ok(scope.trim().to_owned()),
-            None if self.resource_server.trim().is_empty() => {
-                Err(ConfigError::Empty("RESOURCE_SERVER"))
-            }
-            None => Ok(format!("{}/{suffix}", self.resource_server.trim())),
-        };
+        let scopes = ResourceScopes::resolve(
+            &self.resource_server,
+            self.read_scope.as_deref(),
+            self.write_scope.as_deref(),
+        )?;
         Ok(Settings {
             premium_api_url: self.premium_api_url.clone(),
             source,
             token_url: self.cognito_token_url.as_ref().map(|u| u.to_string()),
-            read_scope: scope(&self.read_scope, "READ_SCOPE", "read")?,
-            write_scope: scope(&self.write_scope, "WRITE_SCOPE", "write")?,
+            read_scope: scopes.read,
+            write_scope: scopes.write,
             policy: CachePolicy {
                 attempt_timeout: self.token_timeout,
                 deadline: self.token_deadline,
@@ -318,6 +319,18 @@ mod tests {
             err.to_string(),
             "several credentials sources set (CREDENTIALS_DIR, APP_SECRETS_ARN): set exactly one"
         );
+    }
+
+    #[test]
+    fn an_ungrantable_scope_names_its_variable() {
+        let error = parse(&["--app-secrets-arn", "arn:x", "--read-scope", "a b"])
+            .settings()
+            .unwrap_err();
+        assert!(error.to_string().starts_with("READ_SCOPE:"), "{error}");
+        let error = parse(&["--app-secrets-arn", "arn:x", "--resource-server", " "])
+            .settings()
+            .unwrap_err();
+        assert!(error.to_string().starts_with("RESOURCE_SERVER:"), "{error}");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use cognito_auth::scopes::ResourceScopes;
+
 /// premium-content configuration, from flags or the environment.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
@@ -142,19 +144,15 @@ impl Config {
             }
             None => format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')),
         };
-        let resource_server = self.resource_server.trim();
-        let derived = |suffix: &str| format!("{resource_server}/{suffix}");
-        let read_scope = match non_empty(&self.read_scope) {
-            Some(scope) => check_scope("READ_SCOPE", scope)?,
-            None => check_scope("RESOURCE_SERVER", &derived("read"))?,
-        };
-        let write_scope = match non_empty(&self.write_scope) {
-            Some(scope) => check_scope("WRITE_SCOPE", scope)?,
-            None => check_scope("RESOURCE_SERVER", &derived("write"))?,
-        };
-        if resource_server.is_empty() && (self.read_scope.is_none() || self.write_scope.is_none()) {
-            return Err(invalid("RESOURCE_SERVER", "must not be empty"));
-        }
+        let ResourceScopes {
+            read: read_scope,
+            write: write_scope,
+        } = ResourceScopes::resolve(
+            &self.resource_server,
+            self.read_scope.as_deref(),
+            self.write_scope.as_deref(),
+        )
+        .map_err(|e| invalid(e.variable, e.problem))?;
         let client_ids = self
             .cognito_client_ids
             .split(',')
@@ -207,22 +205,6 @@ fn check_identifier(variable: &'static str, value: &str) -> Result<(), ConfigErr
     } else {
         Err(invalid(variable, "may hold only letters, digits, - and _"))
     }
-}
-
-fn check_scope(variable: &'static str, scope: &str) -> Result<String, ConfigError> {
-    // A scope with whitespace, quotes or backslashes could never be granted, and could not be
-    // written into a WWW-Authenticate header either.
-    if scope.is_empty()
-        || !scope
-            .chars()
-            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
-    {
-        return Err(invalid(
-            variable,
-            "a scope is printable ASCII without spaces, quotes or backslashes",
-        ));
-    }
-    Ok(scope.to_owned())
 }
 
 #[cfg(test)]
