@@ -43,6 +43,15 @@ function parseClients(spec) {
   return clients;
 }
 
+// RFC 6749 2.3.1: id and secret are form-encoded before they are joined for HTTP Basic.
+function formDecode(text) {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
 // Client authentication as Cognito accepts it: HTTP Basic (client_secret_basic) or the form's
 // client_id + client_secret (client_secret_post).
 function presentedCredentials(req) {
@@ -52,7 +61,9 @@ function presentedCredentials(req) {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return undefined;
-    return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+    const id = formDecode(decoded.slice(0, colon));
+    const secret = formDecode(decoded.slice(colon + 1));
+    return id === undefined || secret === undefined ? undefined : { id, secret };
   }
   const body = req.body || {};
   if (typeof body.client_id === 'string' && typeof body.client_secret === 'string') {
