@@ -65,8 +65,8 @@ pub struct Config {
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 
-    /// Log format: `text` or `json`.
-    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    /// Log format: `json` (one object per line, for log collectors) or `text` (for people).
+    #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
     pub log_format: String,
 }
 

@@ -18,11 +18,15 @@ fn init_tracing(config: &Config) -> Result<(), String> {
     let filter = EnvFilter::try_new(&filter).map_err(|e| format!("{variable}: {e}"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if config.log_format == "json" {
-        builder.json().init();
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
     } else {
         // Colour codes only for a person at a terminal, never in collected logs.
         builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
             .init();
     }
     Ok(())

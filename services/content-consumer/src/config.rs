@@ -63,6 +63,10 @@ pub struct Config {
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 
+    /// Log format: `json` (one object per line, for log collectors) or `text` (for people).
+    #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
+    pub log_format: String,
+
     /// Time allowed to open a connection to Cognito or premium content.
     #[arg(long, env = "CONNECT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
     pub connect_timeout: Duration,

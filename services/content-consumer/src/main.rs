@@ -19,11 +19,17 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log_format == "json" {
+        logs.json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
+    } else {
         // Colour codes only for a person at a terminal, never in collected logs.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init();
+    }
     let listener = match std::net::TcpListener::bind(config.listen_addr) {
         Ok(listener) => listener,
         Err(error) => {

@@ -54,6 +54,10 @@ pub struct Config {
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 
+    /// Log format: `json` (one object per line, for log collectors) or `text` (for people).
+    #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
+    pub log_format: String,
+
     /// Clock skew tolerated on exp and nbf, in seconds.
     #[arg(long, env = "CLOCK_LEEWAY_SECONDS", default_value_t = 5)]
     pub clock_leeway_seconds: u64,

@@ -17,12 +17,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_env_filter(filter)
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log_format == "json" {
+        logs.json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
+    } else {
+        // Colour codes only for a person at a terminal, never in collected logs.
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init();
+    }
 
     let listener = match TcpListener::bind(config.listen_addr) {
         Ok(listener) => listener,
