@@ -142,51 +142,38 @@ pub struct TokenCache {
 /// Builds a [`TokenCache`].
 #[derive(Debug)]
 pub struct TokenCacheBuilder {
-    client: TokenClient,
-    credentials: CredentialsProvider,
-    endpoint_override: Option<String>,
-    policy: CachePolicy,
-    clock: Arc<dyn Clock>,
-    events: Arc<dyn TokenEvents>,
+    inner: Inner,
 }
 
 impl TokenCacheBuilder {
     /// Use this token endpoint whatever the credentials say.
     pub fn endpoint_override(mut self, endpoint: Option<String>) -> Self {
-        self.endpoint_override = endpoint;
+        self.inner.endpoint_override = endpoint;
         self
     }
 
     /// Timing and retry rules.
     pub fn policy(mut self, policy: CachePolicy) -> Self {
-        self.policy = policy;
+        self.inner.policy = policy;
         self
     }
 
     /// The clock deciding expiry.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.inner.clock = clock;
         self
     }
 
     /// Where to report requests and lookups.
     pub fn events(mut self, events: Arc<dyn TokenEvents>) -> Self {
-        self.events = events;
+        self.inner.events = events;
         self
     }
 
     /// The cache.
     pub fn build(self) -> TokenCache {
         TokenCache {
-            inner: Arc::new(Inner {
-                client: self.client,
-                credentials: self.credentials,
-                endpoint_override: self.endpoint_override,
-                policy: self.policy,
-                clock: self.clock,
-                events: self.events,
-                slots: Mutex::new(HashMap::new()),
-            }),
+            inner: Arc::new(self.inner),
         }
     }
 }
@@ -257,12 +244,15 @@ impl TokenCache {
     /// clock and no events.
     pub fn builder(client: TokenClient, credentials: CredentialsProvider) -> TokenCacheBuilder {
         TokenCacheBuilder {
-            client,
-            credentials,
-            endpoint_override: None,
-            policy: CachePolicy::default(),
-            clock: Arc::new(SystemClock),
-            events: Arc::new(NoEvents),
+            inner: Inner {
+                client,
+                credentials,
+                endpoint_override: None,
+                policy: CachePolicy::default(),
+                clock: Arc::new(SystemClock),
+                events: Arc::new(NoEvents),
+                slots: Mutex::new(HashMap::new()),
+            },
         }
     }
 
