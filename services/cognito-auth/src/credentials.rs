@@ -1,7 +1,10 @@
 //! App client credentials and the formats they are stored in.
 //!
 //! Two JSON key sets are accepted from AWS Secrets Manager: ours (the same keys as the Kubernetes
-//! Secret the operator writes) and the AWS sample's, which existing deployments depend on.
+//! Secret the operator writes) and the AWS sample's, which existing deployments depend on
+//! ([`seed`]). Every source (environment, folder, Secrets Manager, and the operator writing a
+//! Secret) builds its credentials through [`ClientCredentials::new`] or
+//! [`ClientCredentials::from_map`], so every value passes the one [`normalise`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,6 +15,7 @@ mod dir;
 mod provider;
 #[cfg(feature = "secrets-manager")]
 mod secrets_manager;
+pub mod seed;
 
 pub use dir::DirSource;
 pub use provider::{CredentialsError, CredentialsProvider};
@@ -75,18 +79,36 @@ pub enum CredentialsFormatError {
     Missing(&'static str),
 }
 
-/// The seed's Secrets Manager keys, kept working unchanged.
-mod seed_keys {
-    pub const CLIENT_ID: &str = "user_pool_client_id";
-    pub const CLIENT_SECRET: &str = "app_client_secret";
-    /// The seed stores the token URL under this name.
-    pub const OAUTH2_ENDPOINT: &str = "user_pool_oauth2_endpoint";
-    pub const USER_POOL_ID: &str = "user_pool_id";
-    pub const READ_SCOPE: &str = "unicorn_read_scope";
-    pub const WRITE_SCOPE: &str = "unicorn_write_scope";
+/// The one normalisation of a stored credential value: surrounding whitespace (spaces, tabs,
+/// `\n`, `\r\n`: what `echo secret | base64`, a hand-edited file or a YAML block scalar leaves
+/// behind) and a byte-order mark are removed. `None` when nothing is left.
+///
+/// Nothing real is lost: Cognito's client ids and secrets match `[\w+]+` (AddUserPoolClientSecret,
+/// Cognito API reference), its URLs and pool ids hold no whitespace either, and a stray `\n` sent
+/// to the token endpoint only earns `invalid_client`.
+pub fn normalise(value: &str) -> Option<&str> {
+    Some(value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}'))
+        .filter(|v| !v.is_empty())
 }
 
 impl ClientCredentials {
+    /// Credentials for `client_id` and `client_secret`, both [`normalise`]d, with nothing else
+    /// known yet. Fails naming the key that is empty once normalised.
+    pub fn new(client_id: &str, client_secret: &str) -> Result<Self, CredentialsFormatError> {
+        Ok(Self {
+            client_id: normalise(client_id)
+                .ok_or(CredentialsFormatError::Missing(keys::CLIENT_ID))?
+                .to_owned(),
+            client_secret: normalise(client_secret)
+                .ok_or(CredentialsFormatError::Missing(keys::CLIENT_SECRET))?
+                .to_owned(),
+            token_endpoint: None,
+            scopes: Vec::new(),
+            issuer: None,
+            user_pool_id: None,
+        })
+    }
+
     /// Parses a Secrets Manager `SecretString` in either accepted JSON key set.
     pub fn from_secret_json(text: &str) -> Result<Self, CredentialsFormatError> {
         #[derive(Deserialize)]
@@ -109,38 +131,30 @@ impl ClientCredentials {
         Self::from_map(&strings)
     }
 
-    /// Builds credentials from key/value pairs in either key set (ours take precedence).
+    /// Builds credentials from key/value pairs in either key set (ours take precedence), every
+    /// value [`normalise`]d; the sample's scope names become full scopes ([`seed::scopes`]).
     pub fn from_map(map: &BTreeMap<String, String>) -> Result<Self, CredentialsFormatError> {
-        let get = |key: &str| {
-            map.get(key)
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
+        let get = |key: &str| map.get(key).and_then(|v| normalise(v)).map(str::to_owned);
         let client_id = get(keys::CLIENT_ID)
-            .or_else(|| get(seed_keys::CLIENT_ID))
+            .or_else(|| get(seed::CLIENT_ID))
             .ok_or(CredentialsFormatError::Missing(
                 "client_id (or user_pool_client_id)",
             ))?;
         let client_secret = get(keys::CLIENT_SECRET)
-            .or_else(|| get(seed_keys::CLIENT_SECRET))
+            .or_else(|| get(seed::CLIENT_SECRET))
             .ok_or(CredentialsFormatError::Missing(
                 "client_secret (or app_client_secret)",
             ))?;
         let scopes = match get(keys::SCOPES) {
             Some(list) => split_scopes(&list),
-            None => [seed_keys::READ_SCOPE, seed_keys::WRITE_SCOPE]
-                .iter()
-                .filter_map(|k| get(k))
-                .collect(),
+            None => seed::scopes(get)?,
         };
         Ok(Self {
-            client_id,
-            client_secret,
-            token_endpoint: get(keys::TOKEN_ENDPOINT).or_else(|| get(seed_keys::OAUTH2_ENDPOINT)),
+            token_endpoint: get(keys::TOKEN_ENDPOINT).or_else(|| get(seed::OAUTH2_ENDPOINT)),
             scopes,
             issuer: get(keys::ISSUER),
-            user_pool_id: get(keys::USER_POOL_ID).or_else(|| get(seed_keys::USER_POOL_ID)),
+            user_pool_id: get(keys::USER_POOL_ID).or_else(|| get(seed::USER_POOL_ID)),
+            ..Self::new(&client_id, &client_secret)?
         })
     }
 
@@ -176,24 +190,106 @@ fn split_scopes(list: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// The AWS sample's secret, exactly as its stack writes it: scope names, not full scopes.
+    const SAMPLE_SECRET: &str = r#"{"user_pool_id": "us-east-1_Example1", "user_pool_client_id": "1example23456789", "app_client_secret": "Ab3dEf6hIj+KlMnOp+QrStUv9x", "user_pool_oauth2_endpoint": "https://mydomain.auth.us-east-1.amazoncognito.com/oauth2/token", "unicorn_user_pool_res_srv_identifier": "premium_api", "unicorn_read_scope": "read", "unicorn_write_scope": "write"}"#;
+
     #[test]
-    fn parses_the_seed_key_set() {
-        let creds = ClientCredentials::from_secret_json(
-            r#"{"user_pool_client_id":"abc","app_client_secret":"s3cret",
-                "user_pool_oauth2_endpoint":"https://d.auth.us-east-1.amazoncognito.com/oauth2/token",
-                "user_pool_id":"us-east-1_X","unicorn_user_pool_res_srv_identifier":"premium_api",
-                "unicorn_read_scope":"premium_api/read","unicorn_write_scope":"premium_api/write"}"#,
-        )
-        .unwrap();
-        assert_eq!(creds.client_id, "abc");
-        assert_eq!(creds.client_secret, "s3cret");
+    fn parses_the_samples_secret_into_full_scopes() {
+        let creds = ClientCredentials::from_secret_json(SAMPLE_SECRET).unwrap();
+        assert_eq!(creds.client_id, "1example23456789");
+        assert_eq!(creds.client_secret, "Ab3dEf6hIj+KlMnOp+QrStUv9x");
         assert_eq!(
             creds.token_endpoint.as_deref(),
-            Some("https://d.auth.us-east-1.amazoncognito.com/oauth2/token")
+            Some("https://mydomain.auth.us-east-1.amazoncognito.com/oauth2/token")
         );
-        assert_eq!(creds.user_pool_id.as_deref(), Some("us-east-1_X"));
+        assert_eq!(creds.user_pool_id.as_deref(), Some("us-east-1_Example1"));
         assert_eq!(creds.scopes, ["premium_api/read", "premium_api/write"]);
         assert_eq!(creds.issuer, None);
+        // What the operator writes into the Secret: full scope strings, as the contract says.
+        assert_eq!(
+            creds.to_map()["scopes"],
+            "premium_api/read premium_api/write"
+        );
+    }
+
+    #[test]
+    fn the_sample_keys_may_also_hold_full_scopes_and_url_identifiers() {
+        for (identifier, read, write, expected) in [
+            (
+                "premium_api",
+                "premium_api/read",
+                "premium_api/write",
+                ["premium_api/read", "premium_api/write"],
+            ),
+            (
+                "https://api.example.com",
+                "read",
+                "https://api.example.com/write",
+                [
+                    "https://api.example.com/read",
+                    "https://api.example.com/write",
+                ],
+            ),
+        ] {
+            let json = serde_json::json!({
+                "user_pool_client_id": "id", "app_client_secret": "secret",
+                "unicorn_user_pool_res_srv_identifier": identifier,
+                "unicorn_read_scope": read, "unicorn_write_scope": write,
+            });
+            let creds = ClientCredentials::from_secret_json(&json.to_string()).unwrap();
+            assert_eq!(creds.scopes, expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn stray_whitespace_around_every_value_is_removed() {
+        for stray in ["\n", "\r\n", " ", "\t", " \n\n", "\u{feff}"] {
+            let map: BTreeMap<String, String> = [
+                ("client_id", "1example23456789"),
+                ("client_secret", "Ab3dEf6hIj+KlMnOp+QrStUv9x"),
+                (
+                    "token_endpoint",
+                    "https://d.auth.us-east-1.amazoncognito.com/oauth2/token",
+                ),
+                ("scopes", "premium_api/read premium_api/write"),
+                (
+                    "issuer",
+                    "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X",
+                ),
+                ("user_pool_id", "us-east-1_X"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), format!("{stray}{v}{stray}")))
+            .collect();
+            let creds = ClientCredentials::from_map(&map).unwrap();
+            assert_eq!(creds.client_id, "1example23456789", "{stray:?}");
+            assert_eq!(
+                creds.client_secret, "Ab3dEf6hIj+KlMnOp+QrStUv9x",
+                "{stray:?}"
+            );
+            assert_eq!(
+                creds.token_endpoint.as_deref(),
+                Some("https://d.auth.us-east-1.amazoncognito.com/oauth2/token")
+            );
+            assert_eq!(creds.scopes, ["premium_api/read", "premium_api/write"]);
+            assert_eq!(creds.user_pool_id.as_deref(), Some("us-east-1_X"));
+            let direct = ClientCredentials::new(
+                &format!("{stray}1example23456789{stray}"),
+                &format!("Ab3dEf6hIj+KlMnOp+QrStUv9x{stray}"),
+            )
+            .unwrap();
+            assert_eq!(
+                (direct.client_id.as_str(), direct.client_secret.as_str()),
+                ("1example23456789", "Ab3dEf6hIj+KlMnOp+QrStUv9x")
+            );
+        }
+        // Inner characters are the value's own and stay.
+        assert_eq!(normalise(" a+b_c \n"), Some("a+b_c"));
+        assert_eq!(normalise("\r\n"), None);
+        assert_eq!(
+            ClientCredentials::new("id", "\n").unwrap_err(),
+            CredentialsFormatError::Missing("client_secret")
+        );
     }
 
     #[test]

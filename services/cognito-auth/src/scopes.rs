@@ -35,6 +35,22 @@ impl Scopes {
     }
 }
 
+/// The scope string Cognito grants for `scope` of the resource server `identifier`
+/// (`premium_api`, or a URL such as `https://api.example.com`).
+///
+/// Cognito renders custom scopes as `{resourceServerIdentifier}/{ScopeName}`, and a scope name
+/// cannot contain `/` (ResourceServerScopeType.ScopeName, pattern
+/// `[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+`, Cognito API reference). So a value holding a `/` is
+/// already a full scope and is returned unchanged; any other value is a scope name and is
+/// prefixed with the identifier.
+pub fn full_scope(identifier: &str, scope: &str) -> String {
+    if scope.contains('/') {
+        scope.to_owned()
+    } else {
+        format!("{identifier}/{scope}")
+    }
+}
+
 /// The read and write scopes of one resource server, configured alike by both services:
 /// `{RESOURCE_SERVER}/read` and `{RESOURCE_SERVER}/write` unless `READ_SCOPE` / `WRITE_SCOPE`
 /// give a scope in full.
@@ -73,7 +89,7 @@ impl ResourceScopes {
                 variable: "RESOURCE_SERVER",
                 problem: "must not be empty",
             }),
-            None => checked("RESOURCE_SERVER", format!("{resource_server}/{suffix}")),
+            None => checked("RESOURCE_SERVER", full_scope(resource_server, suffix)),
         };
         Ok(Self {
             read: scope(read_scope, "READ_SCOPE", "read")?,
@@ -101,6 +117,28 @@ fn checked(variable: &'static str, scope: String) -> Result<String, ScopeConfigE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scope_names_are_qualified_and_full_scopes_kept() {
+        assert_eq!(full_scope("premium_api", "read"), "premium_api/read");
+        assert_eq!(
+            full_scope("premium_api", "premium_api/read"),
+            "premium_api/read"
+        );
+        assert_eq!(
+            full_scope("https://api.example.com", "write"),
+            "https://api.example.com/write"
+        );
+        assert_eq!(
+            full_scope("https://api.example.com", "https://api.example.com/write"),
+            "https://api.example.com/write"
+        );
+        // A full scope of another resource server is a full scope all the same.
+        assert_eq!(
+            full_scope("premium_api", "other_api/read"),
+            "other_api/read"
+        );
+    }
 
     #[test]
     fn resource_scopes_derive_unless_given_in_full() {
