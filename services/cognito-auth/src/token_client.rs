@@ -181,8 +181,10 @@ impl TokenClient {
         Self { http }
     }
 
-    /// Asks `endpoint` for a token with `scopes` (RFC 6749 section 4.4), authenticating with HTTP
-    /// Basic; the whole exchange, body included, must finish within `timeout`.
+    /// Asks `endpoint` for a token with `scopes` (RFC 6749 section 4.4.2: `POST`, form body with
+    /// `grant_type=client_credentials` and `scope` when scopes are asked for, `Accept:
+    /// application/json`), authenticating as [`ClientAuthentication::for_client`] says; the whole
+    /// exchange, body included, must finish within `timeout`.
     pub async fn request_token(
         &self,
         endpoint: &str,
@@ -198,20 +200,28 @@ impl TokenClient {
                 url.scheme()
             )));
         }
-        let mut form = vec![("grant_type", "client_credentials".to_owned())];
+        let mut form = vec![("grant_type", "client_credentials")];
+        let scope = scopes.join(" ");
         if !scopes.is_empty() {
-            form.push(("scope", scopes.join(" ")));
+            form.push(("scope", &scope));
         }
+        let mut request = self
+            .http
+            .post(url)
+            .header(reqwest::header::ACCEPT, "application/json");
+        match ClientAuthentication::for_client(&credentials.client_id, &credentials.client_secret) {
+            ClientAuthentication::Basic(header) => {
+                request = request.header(reqwest::header::AUTHORIZATION, header);
+            }
+            ClientAuthentication::Post => {
+                form.push(("client_id", &credentials.client_id));
+                form.push(("client_secret", &credentials.client_secret));
+            }
+        }
+        // `form` sets `Content-Type: application/x-www-form-urlencoded`, as Cognito requires.
+        let request = request.form(&form);
         let exchange = async {
-            let response = self
-                .http
-                .post(url)
-                .header(
-                    reqwest::header::AUTHORIZATION,
-                    basic_authorization(&credentials.client_id, &credentials.client_secret),
-                )
-                .header(reqwest::header::ACCEPT, "application/json")
-                .form(&form)
+            let response = request
                 .send()
                 .await
                 .map_err(|e| transport_error(&e, timeout))?;
@@ -308,16 +318,33 @@ fn transport_error(error: &reqwest::Error, timeout: Duration) -> TokenError {
     TokenError::Unreachable(cause.to_string())
 }
 
-/// `Authorization: Basic ...` for a client id and secret, form-encoded first as RFC 6749 section
-/// 2.3.1 requires (so a `:` in the id cannot split it).
-pub fn basic_authorization(client_id: &str, client_secret: &str) -> String {
-    let pair = format!("{}:{}", form_encode(client_id), form_encode(client_secret));
-    format!("Basic {}", STANDARD.encode(pair))
+/// How the client authenticates a token request (RFC 6749 section 2.3.1; Cognito's token
+/// endpoint page lists both `client_secret_basic` and `client_secret_post`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAuthentication {
+    /// `Authorization: Basic base64(client_id:client_secret)`, with the values as they are.
+    Basic(String),
+    /// `client_id` and `client_secret` in the form body: for an id holding `:`, which HTTP Basic
+    /// cannot carry (RFC 7617 section 2); Cognito's ids (`[\w+]+`) never do.
+    Post,
 }
 
-/// `application/x-www-form-urlencoded` encoding of one value.
-fn form_encode(value: &str) -> String {
-    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+impl ClientAuthentication {
+    /// The authentication for `client_id` and `client_secret`.
+    ///
+    /// Cognito documents the header as `Basic Base64Encode(client_id:client_secret)` and its
+    /// example encodes the raw pair, which is also what `curl -u`, Python `requests` and the AWS
+    /// sample send. RFC 6749 section 2.3.1 form-encodes both values first; for Cognito's alphabet
+    /// (`[\w+]+`) the two differ only for `+`, which the RFC's encoding turns into `%2B` and a
+    /// server reading the pair raw then rejects with `invalid_client`. So the pair goes raw, as
+    /// Cognito documents it.
+    pub fn for_client(client_id: &str, client_secret: &str) -> Self {
+        if client_id.contains(':') {
+            return Self::Post;
+        }
+        let pair = format!("{client_id}:{client_secret}");
+        Self::Basic(format!("Basic {}", STANDARD.encode(pair)))
+    }
 }
 
 #[cfg(test)]
@@ -325,16 +352,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn basic_auth_form_encodes_id_and_secret() {
-        let header = basic_authorization("my:client", "s3cr+t/=é x");
-        let encoded = header.strip_prefix("Basic ").unwrap();
-        let decoded = String::from_utf8(STANDARD.decode(encoded).unwrap()).unwrap();
-        assert_eq!(decoded, "my%3Aclient:s3cr%2Bt%2F%3D%C3%A9+x");
-        // Cognito's own ids and secrets are alphanumeric: encoding leaves them untouched.
-        let plain = basic_authorization("1example23456789", "abcDEF123");
+    fn basic_auth_carries_the_pair_as_cognito_documents_it() {
+        // Cognito's own example: app client djc98u3jiedmi283eu928, secret abcdef01234567890.
         assert_eq!(
-            plain,
-            format!("Basic {}", STANDARD.encode("1example23456789:abcDEF123"))
+            ClientAuthentication::for_client("djc98u3jiedmi283eu928", "abcdef01234567890"),
+            ClientAuthentication::Basic(
+                "Basic ZGpjOTh1M2ppZWRtaTI4M2V1OTI4OmFiY2RlZjAxMjM0NTY3ODkw".into()
+            )
+        );
+        // A chosen secret with `+` (AddUserPoolClientSecret allows `[\w+]+`) goes as it is.
+        let ClientAuthentication::Basic(header) =
+            ClientAuthentication::for_client("1example23456789", "Ab3dEf6hIj+KlMnOp+QrStUv9x")
+        else {
+            panic!("Basic expected");
+        };
+        let decoded = STANDARD
+            .decode(header.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        assert_eq!(decoded, b"1example23456789:Ab3dEf6hIj+KlMnOp+QrStUv9x");
+        // An id Basic cannot carry goes in the body instead.
+        assert_eq!(
+            ClientAuthentication::for_client("odd:id", "s"),
+            ClientAuthentication::Post
         );
     }
 
@@ -350,6 +389,32 @@ mod tests {
         assert_eq!(token.scope.as_deref(), Some("a/read"));
         let no_lifetime = interpret(200, br#"{"access_token":"x"}"#).unwrap();
         assert_eq!(no_lifetime.expires_in, DEFAULT_LIFETIME);
+        // RFC 6749 section 5.1: token_type is case-insensitive.
+        for kind in ["bearer", "BEARER", "Bearer"] {
+            let body = format!(r#"{{"access_token":"x","token_type":"{kind}","expires_in":60}}"#);
+            assert!(interpret(200, body.as_bytes()).is_ok(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn invalid_client_is_typed_whether_it_comes_with_400_or_401() {
+        // Cognito answers 400 for every token error; RFC 6749 section 5.2 has servers answer 401
+        // when the client authenticated with HTTP Basic. Both mean the same thing here.
+        for status in [400, 401] {
+            let err = interpret(
+                status,
+                br#"{"error":"invalid_client","error_description":"x"}"#,
+            )
+            .unwrap_err();
+            assert_eq!(
+                err,
+                TokenError::OAuth {
+                    code: OAuthErrorCode::InvalidClient,
+                    status,
+                    description: Some("x".into()),
+                }
+            );
+        }
     }
 
     #[test]

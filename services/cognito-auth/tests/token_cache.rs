@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use base64::Engine;
 use cognito_auth::clock::ManualClock;
 use cognito_auth::credentials::{ClientCredentials, CredentialsProvider};
 use cognito_auth::token_cache::{CachePolicy, TokenCache, TokenCacheError};
 use cognito_auth::token_client::{OAuthErrorCode, TokenClient, TokenError};
+use local_cognito::client_auth::decode_basic;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Mode {
@@ -33,6 +33,8 @@ struct Endpoint {
     issued: AtomicUsize,
     last_form: Mutex<HashMap<String, String>>,
     last_credentials: Mutex<Option<(String, String)>>,
+    /// `content-type` and `accept` of the last request.
+    last_headers: Mutex<(String, String)>,
 }
 
 /// The local token endpoint; stopped when dropped.
@@ -62,6 +64,7 @@ impl FakeCognito {
             issued: AtomicUsize::new(0),
             last_form: Mutex::new(HashMap::new()),
             last_credentials: Mutex::new(None),
+            last_headers: Mutex::default(),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
@@ -101,14 +104,6 @@ impl FakeCognito {
     }
 }
 
-/// One form-encoded value (RFC 6749 2.3.1 encodes Basic credentials this way).
-fn percent_decode(value: &str) -> String {
-    form_urlencoded::parse(value.as_bytes())
-        .next()
-        .map(|(decoded, _)| decoded.into_owned())
-        .unwrap_or_default()
-}
-
 fn oauth_error(code: &str) -> HttpResponse {
     // Cognito answers 400 (not 401) with just the code.
     HttpResponse::BadRequest().json(serde_json::json!({ "error": code }))
@@ -132,18 +127,21 @@ async fn token(state: web::Data<Endpoint>, req: HttpRequest, body: web::Bytes) -
     }
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     *state.last_form.lock().unwrap() = form.clone();
+    // Read as Cognito (and local-cognito) read it.
     let basic = req
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
-        .and_then(|v| String::from_utf8(v).ok())
-        .and_then(|v| {
-            v.split_once(':')
-                .map(|(id, secret)| (percent_decode(id), percent_decode(secret)))
-        });
+        .and_then(|v| decode_basic(v).ok().flatten());
     *state.last_credentials.lock().unwrap() = basic.clone();
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    *state.last_headers.lock().unwrap() = (header("content-type"), header("accept"));
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return oauth_error("unsupported_grant_type");
     }
@@ -223,6 +221,15 @@ async fn sends_a_client_credentials_request_with_basic_auth() {
     assert_eq!(
         fake.state.last_credentials.lock().unwrap().clone(),
         Some(("client-1".into(), "secret-1".into()))
+    );
+    // Cognito's token endpoint: the body "must always be application/x-www-form-urlencoded";
+    // the answer is JSON.
+    assert_eq!(
+        fake.state.last_headers.lock().unwrap().clone(),
+        (
+            "application/x-www-form-urlencoded".to_owned(),
+            "application/json".to_owned()
+        )
     );
 }
 

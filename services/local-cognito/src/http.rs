@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::client_auth::decode_basic;
 use crate::issuer::{Config, ConfigError, Issuer, TokenError, TokenRequest};
 
 /// Cognito answers with this exact content type.
@@ -145,34 +144,12 @@ async fn token(
     }
 }
 
-/// `Authorization: Basic base64(id:secret)`, when present; other schemes are not client
-/// authentication and are ignored.
+/// The client credentials of `Authorization: Basic`, when present ([`decode_basic`]).
 fn basic_credentials(request: &HttpRequest) -> Result<Option<(String, String)>, TokenError> {
-    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value.to_str().map_err(|_| TokenError::InvalidClient)?;
-    let Some((scheme, encoded)) = value.trim().split_once(' ') else {
-        return Ok(None);
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Ok(None);
+    match request.headers().get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(value) => decode_basic(value.to_str().map_err(|_| TokenError::InvalidClient)?),
     }
-    let decoded = STANDARD
-        .decode(encoded.trim())
-        .map_err(|_| TokenError::InvalidClient)?;
-    let decoded = String::from_utf8(decoded).map_err(|_| TokenError::InvalidClient)?;
-    let (id, secret) = decoded.split_once(':').ok_or(TokenError::InvalidClient)?;
-    Ok(Some((form_decode(id), form_decode(secret))))
-}
-
-/// RFC 6749 section 2.3.1: the id and secret are form-encoded before they are joined by `:`.
-fn form_decode(value: &str) -> String {
-    // A lone value parses as the name of a one-pair form.
-    form_urlencoded::parse(value.as_bytes())
-        .next()
-        .map(|(decoded, _)| decoded.into_owned())
-        .unwrap_or_default()
 }
 
 fn pool_document(

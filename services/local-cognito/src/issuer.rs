@@ -417,8 +417,14 @@ impl Issuer {
         let (id, secret) = match (&request.basic, &request.client_id) {
             (Some((id, secret)), form_id) => {
                 // Two different identities in one request is malformed, not a failed login.
-                if form_id.as_ref().is_some_and(|f| f != id) || request.client_secret.is_some() {
+                if form_id.as_ref().is_some_and(|f| f != id) {
                     return Err(TokenError::InvalidRequest);
+                }
+                // The AWS sample sends its credentials both ways at once (`requests.post(auth=...,
+                // data={client_id, client_secret, ...})`) and Cognito serves it, although RFC 6749
+                // section 2.3 allows one method per request: accepted when both say the same.
+                if request.client_secret.as_ref().is_some_and(|s| s != secret) {
+                    return Err(TokenError::InvalidClient);
                 }
                 (id.as_str(), secret.as_str())
             }
@@ -624,6 +630,13 @@ mod tests {
         let mut conflicting = basic.clone();
         conflicting.client_id = Some("both".into());
         assert_eq!(issuer.token(&conflicting), Err(TokenError::InvalidRequest));
+        // Both ways at once, as the AWS sample sends them: fine when they agree.
+        let mut both_ways = basic.clone();
+        both_ways.client_id = Some("reader".into());
+        both_ways.client_secret = Some("r".into());
+        assert!(issuer.token(&both_ways).is_ok());
+        both_ways.client_secret = Some("other".into());
+        assert_eq!(issuer.token(&both_ways), Err(TokenError::InvalidClient));
         let mut wrong = basic;
         wrong.basic = Some(("reader".into(), "x".into()));
         assert_eq!(issuer.token(&wrong), Err(TokenError::InvalidClient));

@@ -5,10 +5,12 @@
 //!
 //! - [`issuer`]: configuration, the grant's rules and errors, minting; [`issuer::start`] serves it.
 //! - [`claims`]: the access-token claims, for tests that mint tokens by hand.
+//! - [`client_auth`]: client credentials from `Authorization: Basic`, read as Cognito reads them.
 //! - [`keys`]: RSA signing keys and JWKS documents.
 //! - [`jwks_server`]: a JWKS endpoint whose answers and request count a test controls.
 
 pub mod claims;
+pub mod client_auth;
 mod http;
 pub mod issuer;
 pub mod jwks_server;

@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use local_cognito::client_auth::CREDENTIAL_CHARACTERS;
 use local_cognito::issuer::{AppClient, Config, start};
 use serde_json::Value;
 
@@ -132,7 +133,9 @@ async fn basic_auth_without_scope_gets_every_allowed_scope_in_a_cognito_shaped_t
         response.headers()["content-type"],
         "application/json;charset=UTF-8"
     );
+    // RFC 6749 section 5.1: a token answer must not be cached.
     assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["pragma"], "no-cache");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
@@ -248,6 +251,23 @@ async fn a_body_that_is_not_a_form_is_invalid_request() {
     assert_eq!(body["error"], "invalid_request");
     let get = issuer.http.get(issuer.token_url()).send().await.unwrap();
     assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST");
+    // RFC 6749 section 3.2: a parameter sent twice makes the request malformed.
+    let twice = issuer
+        .http
+        .post(issuer.token_url())
+        .basic_auth("consumer", Some("consumer-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&scope={READ}&scope={WRITE}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), 400);
+    assert_eq!(twice.headers()["cache-control"], "no-store");
+    let body: Value = twice.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
 }
 
 #[tokio::test]
@@ -280,33 +300,79 @@ async fn discovery_and_jwks_are_served_for_the_pool_only() {
     assert_eq!(status, 404);
 }
 
-#[tokio::test]
-async fn basic_credentials_are_form_decoded_as_rfc_6749_requires() {
-    use base64::Engine;
+/// A client whose id and secret hold every character Cognito allows (`[\w+]+`).
+async fn alphabet_issuer() -> (String, actix_web::dev::ServerHandle) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let config = Config::new(
         POOL,
-        vec![AppClient::new("odd:client", "s3cr+t/=é x", [READ])],
+        vec![AppClient::new(
+            CREDENTIAL_CHARACTERS,
+            format!("Ab3dEf6hIj+KlMnOp+QrStUv9x{CREDENTIAL_CHARACTERS}"),
+            [READ],
+        )],
     );
     let server = start(config, listener).await.unwrap();
     let handle = server.handle();
     tokio::spawn(server);
-    // RFC 6749 2.3.1: form-encode id and secret, then join them with ':' and base64 the pair.
-    let pair = "odd%3Aclient:s3cr%2Bt%2F%3D%C3%A9+x";
-    let header = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
+    (base, handle)
+}
+
+#[tokio::test]
+async fn basic_credentials_are_read_raw_as_cognito_documents() {
+    use base64::Engine;
+    let (base, handle) = alphabet_issuer().await;
+    let secret = format!("Ab3dEf6hIj+KlMnOp+QrStUv9x{CREDENTIAL_CHARACTERS}");
+    let token = |authorization: String, form: Vec<(&'static str, String)>| {
+        let url = format!("{base}/oauth2/token");
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .header("authorization", authorization)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let basic = |pair: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    };
+    let grant = || vec![("grant_type", "client_credentials".to_owned())];
+    // `curl -u id:secret` and Python `requests` send the pair raw: Cognito's documented form.
+    let (status, body) = token(basic(&format!("{CREDENTIAL_CHARACTERS}:{secret}")), grant()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    // The RFC 6749 2.3.1 form-encoding makes `+` into `%2B`, which is not the secret.
+    let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let id: String = form_urlencoded::byte_serialize(CREDENTIAL_CHARACTERS.as_bytes()).collect();
+    let (status, body) = token(basic(&format!("{id}:{encoded}")), grant()).await;
+    assert_eq!(
+        (status, body),
+        (400, serde_json::json!({"error": "invalid_client"}))
     );
+    // The AWS sample sends Basic and the form's client_id + client_secret together.
+    let mut both = grant();
+    both.push(("client_id", CREDENTIAL_CHARACTERS.to_owned()));
+    both.push(("client_secret", secret.clone()));
+    let (status, body) = token(basic(&format!("{CREDENTIAL_CHARACTERS}:{secret}")), both).await;
+    assert_eq!(status, 200, "{body}");
+    // In the form body (client_secret_post) form encoding is the body's own: `+` arrives intact.
     let response = reqwest::Client::new()
         .post(format!("{base}/oauth2/token"))
-        .header("authorization", header)
-        .form(&[("grant_type", "client_credentials")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", CREDENTIAL_CHARACTERS),
+            ("client_secret", &secret),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["token_type"], "Bearer");
     handle.stop(false).await;
 }

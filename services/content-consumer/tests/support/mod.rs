@@ -15,8 +15,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use base64::Engine;
 use clap::Parser;
+use local_cognito::client_auth::decode_basic;
 use local_cognito::keys::{SigningKey, jwks_document};
 use serde_json::{Value, json};
 
@@ -156,14 +156,6 @@ fn oauth_error(code: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "error": code }))
 }
 
-/// One form-encoded value (RFC 6749 2.3.1 encodes Basic credentials this way).
-fn form_decode(value: &str) -> String {
-    form_urlencoded::parse(value.as_bytes())
-        .next()
-        .map(|(decoded, _)| decoded.into_owned())
-        .unwrap_or_default()
-}
-
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -187,17 +179,12 @@ async fn token(state: web::Data<CognitoState>, req: HttpRequest, body: web::Byte
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return oauth_error("unsupported_grant_type");
     }
+    // Read as Cognito (and local-cognito) read it.
     let basic = req
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
-        .and_then(|v| String::from_utf8(v).ok())
-        .and_then(|v| {
-            v.split_once(':')
-                .map(|(id, secret)| (form_decode(id), form_decode(secret)))
-        });
+        .and_then(|v| decode_basic(v).ok().flatten());
     let Some((id, secret)) = basic else {
         return oauth_error("invalid_client");
     };
