@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::Parser;
+use cognito_auth::credentials::normalise;
 use cognito_auth::scopes::{ResourceScopes, ScopeConfigError};
 use cognito_auth::token_cache::CachePolicy;
 
@@ -137,7 +138,7 @@ pub enum ConfigError {
 pub enum CredentialsSourceConfig {
     /// `CREDENTIALS_DIR`.
     Dir(PathBuf),
-    /// `COGNITO_CLIENT_ID` + `COGNITO_CLIENT_SECRET`.
+    /// `COGNITO_CLIENT_ID` + `COGNITO_CLIENT_SECRET`, [`normalise`]d.
     Env {
         /// The client id.
         client_id: String,
@@ -242,15 +243,14 @@ impl Config {
         }
         match (&self.cognito_client_id, &self.cognito_client_secret) {
             (Some(id), Some(secret)) => {
-                if id.trim().is_empty() {
-                    return Err(ConfigError::Empty("COGNITO_CLIENT_ID"));
-                }
-                if secret.0.is_empty() {
-                    return Err(ConfigError::Empty("COGNITO_CLIENT_SECRET"));
-                }
+                // The one normalisation every credentials source gets: a secret set with
+                // `echo secret | base64` into a Secret ends in `\n`, which Cognito would refuse.
+                let client_id = normalise(id).ok_or(ConfigError::Empty("COGNITO_CLIENT_ID"))?;
+                let client_secret =
+                    normalise(&secret.0).ok_or(ConfigError::Empty("COGNITO_CLIENT_SECRET"))?;
                 Ok(CredentialsSourceConfig::Env {
-                    client_id: id.trim().to_owned(),
-                    client_secret: secret.clone(),
+                    client_id: client_id.to_owned(),
+                    client_secret: ClientSecret(client_secret.to_owned()),
                 })
             }
             (Some(_), None) => Err(ConfigError::IncompleteEnvCredentials(
@@ -373,6 +373,42 @@ mod tests {
         .settings()
         .unwrap_err();
         assert_eq!(err, ConfigError::NotHttp("PREMIUM_API_URL"));
+    }
+
+    #[test]
+    fn environment_credentials_lose_stray_whitespace() {
+        let secret = "Ab3dEf6hIj+KlMnOp+QrStUv9x";
+        for stray in ["\n", "\r\n", " \t", "\n\n"] {
+            let settings = parse(&[
+                "--cognito-client-id",
+                &format!("1example23456789{stray}"),
+                "--cognito-client-secret",
+                &format!("{secret}{stray}"),
+                "--cognito-token-url",
+                "http://127.0.0.1:9/oauth2/token",
+            ])
+            .settings()
+            .unwrap();
+            assert_eq!(
+                settings.source,
+                CredentialsSourceConfig::Env {
+                    client_id: "1example23456789".into(),
+                    client_secret: ClientSecret(secret.into()),
+                },
+                "{stray:?}"
+            );
+        }
+        let err = parse(&[
+            "--cognito-client-id",
+            "abc",
+            "--cognito-client-secret",
+            "\r\n",
+            "--cognito-token-url",
+            "http://127.0.0.1:9/oauth2/token",
+        ])
+        .settings()
+        .unwrap_err();
+        assert_eq!(err, ConfigError::Empty("COGNITO_CLIENT_SECRET"));
     }
 
     #[test]

@@ -55,14 +55,19 @@ pub async fn start(
         CredentialsSourceConfig::Env {
             client_id,
             client_secret,
-        } => CredentialsProvider::fixed(ClientCredentials {
-            client_id: client_id.clone(),
-            client_secret: client_secret.0.clone(),
-            token_endpoint: settings.token_url.clone(),
-            scopes: Vec::new(),
-            issuer: None,
-            user_pool_id: None,
-        }),
+        } => {
+            let credentials =
+                ClientCredentials::new(client_id, &client_secret.0).map_err(|error| {
+                    CredentialsError::Format {
+                        origin: "COGNITO_CLIENT_ID/COGNITO_CLIENT_SECRET".into(),
+                        error,
+                    }
+                })?;
+            CredentialsProvider::fixed(ClientCredentials {
+                token_endpoint: settings.token_url.clone(),
+                ..credentials
+            })
+        }
         CredentialsSourceConfig::SecretsManager(secret_id) => {
             CredentialsProvider::SecretsManager(SecretsManagerSource::from_env(secret_id).await)
         }

@@ -44,7 +44,8 @@ async fn secrets_manager(endpoint: &str, action: &str, body: Value) -> Value {
     response.json().await.unwrap()
 }
 
-/// The seed's key set, exactly as its stack writes it.
+/// The AWS sample's key set, exactly as its stack writes it: the scope *names* beside the
+/// resource server identifier (its consumer requests `{identifier}/{name}`).
 fn seed_secret(secret: &str, token_url: &str) -> String {
     json!({
         "user_pool_client_id": CLIENT_ID,
@@ -52,8 +53,8 @@ fn seed_secret(secret: &str, token_url: &str) -> String {
         "user_pool_oauth2_endpoint": token_url,
         "user_pool_id": POOL,
         "unicorn_user_pool_res_srv_identifier": "premium_api",
-        "unicorn_read_scope": READ,
-        "unicorn_write_scope": WRITE,
+        "unicorn_read_scope": "read",
+        "unicorn_write_scope": "write",
     })
     .to_string()
 }
@@ -113,11 +114,12 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
     );
     assert_eq!(cognito.last_secret().as_deref(), Some("secret-1"));
 
-    // Rotation: a new secret in Secrets Manager, and Cognito no longer takes the old one.
+    // Rotation: a new secret in Secrets Manager (pasted with a stray CRLF, which must not reach
+    // Cognito), and Cognito no longer takes the old one.
     secrets_manager(
         &moto_url,
         "PutSecretValue",
-        json!({"SecretId": arn, "SecretString": seed_secret("secret-2", &cognito.token_url())}),
+        json!({"SecretId": arn, "SecretString": seed_secret("secret-2\r\n", &cognito.token_url())}),
     )
     .await;
     cognito.set_secret("secret-2");
