@@ -345,7 +345,8 @@ impl Moto {
     }
 }
 
-/// The seed's Secrets Manager JSON (the AWS sample's keys) for `client` of `pool`.
+/// The seed's Secrets Manager JSON for `client` of `pool`, exactly as the AWS sample's stack
+/// writes it: the scope *names* beside the resource server identifier.
 pub fn seed_secret_json(pool: &str, token_endpoint: &str, client: &PoolClient) -> String {
     json!({
         "user_pool_client_id": client.id,
@@ -353,8 +354,8 @@ pub fn seed_secret_json(pool: &str, token_endpoint: &str, client: &PoolClient) -
         "user_pool_oauth2_endpoint": token_endpoint,
         "user_pool_id": pool,
         "unicorn_user_pool_res_srv_identifier": "premium_api",
-        "unicorn_read_scope": "premium_api/read",
-        "unicorn_write_scope": "premium_api/write",
+        "unicorn_read_scope": "read",
+        "unicorn_write_scope": "write",
     })
     .to_string()
 }

@@ -60,20 +60,17 @@ pub fn from_app_client(
     client_secret: Option<&str>,
     allowed_scopes: &[String],
 ) -> Result<ClientCredentials, SyncError> {
-    let secret =
-        client_secret
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| SyncError::SourceInvalid {
+    // The same constructor (and normalisation) as every other credentials source.
+    let creds =
+        ClientCredentials::new(client_id, client_secret.unwrap_or_default()).map_err(|_| {
+            SyncError::SourceInvalid {
                 what: format!("app client {client_id}"),
                 detail: "the app client has no secret (create it with GenerateSecret)".into(),
-            })?;
+            }
+        })?;
     Ok(ClientCredentials {
-        client_id: client_id.to_owned(),
-        client_secret: secret.to_owned(),
-        token_endpoint: None,
         scopes: allowed_scopes.to_vec(),
-        issuer: None,
-        user_pool_id: None,
+        ..creds
     })
 }
 
@@ -214,11 +211,10 @@ mod tests {
     #[test]
     fn seed_secret_is_completed_with_issuer_and_pool() {
         let s = spec("userPoolId: us-east-1_X\nsource: {secretsManager: {secretId: s}}");
+        // The AWS sample's exact shape: scope names beside the resource server identifier.
         let c = complete(
             creds(
-                r#"{"user_pool_client_id":"id","app_client_secret":"sec",
-                    "user_pool_oauth2_endpoint":"https://d/oauth2/token",
-                    "unicorn_read_scope":"p/read","unicorn_write_scope":"p/write"}"#,
+                r#"{"user_pool_id": "us-east-1_Example1", "user_pool_client_id": "id", "app_client_secret": "sec", "user_pool_oauth2_endpoint": "https://d/oauth2/token", "unicorn_user_pool_res_srv_identifier": "premium_api", "unicorn_read_scope": "read", "unicorn_write_scope": "write"}"#,
             ),
             &s,
             "eu-west-1",
@@ -227,7 +223,8 @@ mod tests {
         assert_eq!(map["client_id"], "id");
         assert_eq!(map["client_secret"], "sec");
         assert_eq!(map["token_endpoint"], "https://d/oauth2/token");
-        assert_eq!(map["scopes"], "p/read p/write");
+        // The Secret holds full scope strings, as the contract promises.
+        assert_eq!(map["scopes"], "premium_api/read premium_api/write");
         assert_eq!(
             map["issuer"],
             "https://cognito-idp.eu-west-1.amazonaws.com/us-east-1_X"
@@ -267,8 +264,39 @@ mod tests {
     }
 
     #[test]
+    fn what_the_operator_writes_has_no_stray_whitespace() {
+        let s = spec("userPoolId: us-east-1_X\nsource: {secretsManager: {secretId: s}}");
+        for stray in ["\n", "\r\n", " \t", "\n\n"] {
+            let json = serde_json::json!({
+                "user_pool_client_id": format!("1example23456789{stray}"),
+                "app_client_secret": format!("Ab3dEf6hIj+KlMnOp+QrStUv9x{stray}"),
+                "user_pool_oauth2_endpoint": format!("https://d/oauth2/token{stray}"),
+                "unicorn_user_pool_res_srv_identifier": format!("premium_api{stray}"),
+                "unicorn_read_scope": format!("read{stray}"),
+                "unicorn_write_scope": format!("write{stray}"),
+            });
+            let map = complete(creds(&json.to_string()), &s, "us-east-1").to_map();
+            assert_eq!(map["client_id"], "1example23456789", "{stray:?}");
+            assert_eq!(
+                map["client_secret"], "Ab3dEf6hIj+KlMnOp+QrStUv9x",
+                "{stray:?}"
+            );
+            assert_eq!(map["token_endpoint"], "https://d/oauth2/token", "{stray:?}");
+            assert_eq!(
+                map["scopes"], "premium_api/read premium_api/write",
+                "{stray:?}"
+            );
+            let described =
+                from_app_client("1example23456789", Some(&format!("s3cr+t{stray}")), &[]).unwrap();
+            assert_eq!(described.client_secret, "s3cr+t", "{stray:?}");
+        }
+    }
+
+    #[test]
     fn app_client_without_secret_is_invalid() {
         let err = from_app_client("c", None, &[]).unwrap_err();
+        assert_eq!(err.reason(), Reason::SourceInvalid);
+        let err = from_app_client("c", Some("\n"), &[]).unwrap_err();
         assert_eq!(err.reason(), Reason::SourceInvalid);
         let ok = from_app_client("c", Some("s"), &["p/read".to_owned()]).unwrap();
         assert_eq!(ok.scopes, ["p/read"]);

@@ -13,9 +13,11 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use local_cognito::client_auth::CREDENTIAL_CHARACTERS;
 
 const POOL: &str = "us-east-1_TestPool1";
 
+/// The AWS sample's secret, exactly as its stack writes it: scope names beside the identifier.
 fn seed_json(client_id: &str, secret: &str) -> String {
     serde_json::json!({
         "user_pool_client_id": client_id,
@@ -23,8 +25,8 @@ fn seed_json(client_id: &str, secret: &str) -> String {
         "user_pool_oauth2_endpoint": "https://test.auth.us-east-1.amazoncognito.com/oauth2/token",
         "user_pool_id": POOL,
         "unicorn_user_pool_res_srv_identifier": "premium_api",
-        "unicorn_read_scope": "premium_api/read",
-        "unicorn_write_scope": "premium_api/write"
+        "unicorn_read_scope": "read",
+        "unicorn_write_scope": "write"
     })
     .to_string()
 }
@@ -184,18 +186,25 @@ async fn secret_is_created_owned_follows_the_source_and_is_collected() {
     );
     assert!(metrics.contains("cognito_client_operator_reconcile_duration_seconds_count"));
 
-    // The source changes: the Secret follows within the refresh interval (2s) plus slack.
+    // The source changes, to a chosen secret holding every character Cognito allows and pasted
+    // with a stray newline: the Secret follows within the refresh interval (2s) plus slack, and
+    // holds exactly the secret.
+    let second = format!("{CREDENTIAL_CHARACTERS}\r\n");
     let changed = Instant::now();
-    put_source(&source, &seed_json("client-a", "second-secret")).await;
+    put_source(&source, &seed_json("client-a\n", &second)).await;
     wait_for(
         "Secret to follow the source",
         Duration::from_secs(8),
         || async {
             let s = secrets.get("consumer").await.ok()?;
-            (data(&s)["client_secret"] == "second-secret").then_some(())
+            (data(&s)["client_secret"] == CREDENTIAL_CHARACTERS).then_some(())
         },
     )
     .await;
+    assert_eq!(
+        data(&secrets.get("consumer").await.unwrap())["client_id"],
+        "client-a"
+    );
     let took = changed.elapsed();
     assert!(took < Duration::from_secs(5), "followed in {took:?}");
     wait_event(&client, &ns, "consumer", "SecretUpdated").await;
