@@ -43,29 +43,25 @@ function parseClients(spec) {
   return clients;
 }
 
-// RFC 6749 2.3.1: id and secret are form-encoded before they are joined for HTTP Basic.
-function formDecode(text) {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    return undefined;
-  }
-}
-
 // Client authentication as Cognito accepts it: HTTP Basic (client_secret_basic) or the form's
-// client_id + client_secret (client_secret_post).
+// client_id + client_secret (client_secret_post). Cognito documents the header as
+// `Basic Base64Encode(client_id:client_secret)`: the pair is read as sent, without the RFC 6749
+// 2.3.1 form-decoding that would turn the `+` Cognito allows in secrets into a space (as
+// local-cognito's client_auth does). The AWS sample sends both at once; they must agree.
 function presentedCredentials(req) {
   const header = req.headers.authorization || '';
   const [scheme, encoded] = header.trim().split(/\s+/, 2);
+  const body = req.body || {};
   if (scheme && scheme.toLowerCase() === 'basic' && encoded) {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return undefined;
-    const id = formDecode(decoded.slice(0, colon));
-    const secret = formDecode(decoded.slice(colon + 1));
-    return id === undefined || secret === undefined ? undefined : { id, secret };
+    const id = decoded.slice(0, colon);
+    const secret = decoded.slice(colon + 1);
+    if (typeof body.client_id === 'string' && body.client_id !== id) return undefined;
+    if (typeof body.client_secret === 'string' && body.client_secret !== secret) return undefined;
+    return { id, secret };
   }
-  const body = req.body || {};
   if (typeof body.client_id === 'string' && typeof body.client_secret === 'string') {
     return { id: body.client_id, secret: body.client_secret };
   }

@@ -18,8 +18,10 @@ const POOL: &str = "us-east-1_E2eFlows1";
 const READ: &str = "premium_api/read";
 const WRITE: &str = "premium_api/write";
 
+/// A chosen secret with `+` (AddUserPoolClientSecret allows `[\w+]+`): our token client must
+/// send it, and the issuer read it, as Cognito does (the raw pair in HTTP Basic).
 fn consumer_client() -> PoolClient {
-    PoolClient::new("e2econsumer1", "consumer-secret-1", &[READ, WRITE])
+    PoolClient::new("e2econsumer1", "Consumer+Secret_1+e2e", &[READ, WRITE])
 }
 
 fn reader_client() -> PoolClient {
