@@ -12,6 +12,8 @@ use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 
+use crate::secret::MANAGER;
+
 /// Settings of one elector.
 #[derive(Debug, Clone)]
 pub struct LeaseSettings {
@@ -112,7 +114,7 @@ impl LeaseElector {
                         ..LeaseSpec::default()
                     }),
                 };
-                self.api.create(&PostParams::default(), &lease).await
+                self.api.create(&write_params(), &lease).await
             }
             Some(mut lease) => {
                 let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
@@ -132,7 +134,7 @@ impl LeaseElector {
                 }
                 // replace carries metadata.resourceVersion: a concurrent writer makes this 409.
                 self.api
-                    .replace(&self.settings.name, &PostParams::default(), &lease)
+                    .replace(&self.settings.name, &write_params(), &lease)
                     .await
             }
         };
@@ -156,9 +158,19 @@ impl LeaseElector {
         spec.renew_time = Some(MicroTime(Timestamp::now()));
         spec.lease_duration_seconds = Some(1);
         self.api
-            .replace(&self.settings.name, &PostParams::default(), &lease)
+            .replace(&self.settings.name, &write_params(), &lease)
             .await?;
         Ok(())
+    }
+}
+
+/// Lease writes name the operator as their field manager, as its other writes do, so
+/// `managedFields` says who holds which field (the API server's default would be the client's
+/// user agent).
+fn write_params() -> PostParams {
+    PostParams {
+        field_manager: Some(MANAGER.to_owned()),
+        ..PostParams::default()
     }
 }
 

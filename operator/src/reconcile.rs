@@ -260,12 +260,13 @@ async fn report(
     if previous != Some(&status) {
         let api: Api<CognitoClient> = Api::namespaced(ctx.client.clone(), ns);
         let patch = serde_json::json!({ "status": status });
-        api.patch_status(
-            &cc.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await?;
+        // Under the operator's own field manager, like the Secret it applies.
+        let params = PatchParams {
+            field_manager: Some(MANAGER.to_owned()),
+            ..PatchParams::default()
+        };
+        api.patch_status(&cc.name_any(), &params, &Patch::Merge(&patch))
+            .await?;
     }
     if let Some(event) = event_for(previous, &status, outcome, secret_name) {
         let reference = cc.object_ref(&());

@@ -160,6 +160,24 @@ async fn secret_is_created_owned_follows_the_source_and_is_collected() {
         .unwrap()
         .status
         .unwrap();
+    // The status is written under the operator's field manager too, not a user-agent default.
+    let written = Api::<CognitoClient>::namespaced(client.clone(), &ns)
+        .get("consumer")
+        .await
+        .unwrap();
+    assert!(
+        written
+            .metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .any(|m| m.manager.as_deref() == Some("cognito-client-operator")
+                && m.fields_v1
+                    .as_ref()
+                    .is_some_and(|f| f.0.get("f:status").is_some())),
+        "{:?}",
+        written.metadata.managed_fields
+    );
     assert_eq!(status.secret_name.as_deref(), Some("consumer"));
     assert_eq!(status.client_id.as_deref(), Some("client-a"));
     assert!(status.last_sync_time.is_some());

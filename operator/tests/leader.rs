@@ -39,6 +39,21 @@ async fn electors_take_renew_release_and_expire() {
         a.try_acquire_or_renew().await.unwrap(),
         "a creates the lease"
     );
+    let managers: Vec<_> = leases
+        .get(name)
+        .await
+        .unwrap()
+        .metadata
+        .managed_fields
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert_eq!(
+        managers,
+        ["cognito-client-operator"],
+        "the Lease's field manager"
+    );
     assert!(
         !b.try_acquire_or_renew().await.unwrap(),
         "b follows a valid lease"
