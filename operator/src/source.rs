@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider as cognito;
 use aws_sdk_secretsmanager as secretsmanager;
-use cognito_auth::credentials::ClientCredentials;
+use cognito_auth::credentials::{ClientCredentials, arn_region};
 use secretsmanager::error::ProvideErrorMetadata;
 
 use crate::crd::{CognitoClientSpec, Source};
@@ -16,17 +16,6 @@ use crate::error::SyncError;
 /// The issuer of a Cognito user pool's tokens.
 pub fn issuer(region: &str, user_pool_id: &str) -> String {
     format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
-}
-
-/// The region in a Secrets Manager ARN (`arn:aws:secretsmanager:REGION:...`), if it is one.
-pub fn arn_region(secret_id: &str) -> Option<&str> {
-    let mut parts = secret_id.splitn(5, ':');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("arn"), Some(_), Some("secretsmanager"), Some(region)) if !region.is_empty() => {
-            Some(region)
-        }
-        _ => None,
-    }
 }
 
 /// Fills in what the spec says over what the source says: the spec's token endpoint and scopes
@@ -251,16 +240,6 @@ mod tests {
         );
         assert_eq!(c.scopes, ["a/read"]);
         assert_eq!(c.issuer.as_deref(), Some("https://issuer/p"));
-    }
-
-    #[test]
-    fn arn_region_is_found_only_in_arns() {
-        assert_eq!(
-            arn_region("arn:aws:secretsmanager:eu-central-1:123:secret:x-AbC"),
-            Some("eu-central-1")
-        );
-        assert_eq!(arn_region("plain-name"), None);
-        assert_eq!(arn_region("arn:aws:s3:::bucket"), None);
     }
 
     #[test]

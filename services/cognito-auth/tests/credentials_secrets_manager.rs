@@ -102,3 +102,37 @@ async fn a_missing_or_unusable_secret_is_named_and_never_echoed() {
     assert!(err.to_string().contains("client_secret"), "{err}");
     assert!(!err.to_string().contains("hunter2"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_arn_is_fetched_from_its_own_region() {
+    use aws_sdk_secretsmanager::config::SharedCredentialsProvider;
+    let moto = e2e::Moto::start().await;
+    let credentials = Credentials::new("test", "test", None, None, "test");
+    let in_region = |region: &'static str| {
+        aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(&moto.endpoint)
+            .region(Region::new(region))
+            .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
+            .build()
+    };
+    let arn = aws_sdk_secretsmanager::Client::new(&in_region("eu-west-1"))
+        .create_secret()
+        .name("consumer-credentials")
+        .secret_string(ours("secret-eu"))
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    // The service is configured for us-east-1; the ARN says eu-west-1, where the secret lives.
+    let source = SecretsManagerSource::from_sdk_config(&in_region("us-east-1"), &arn);
+    assert_eq!(source.current().await.unwrap().client_secret, "secret-eu");
+    // A plain name is looked up in the configured region, where there is no such secret.
+    let by_name =
+        SecretsManagerSource::from_sdk_config(&in_region("us-east-1"), "consumer-credentials");
+    assert!(matches!(
+        by_name.current().await,
+        Err(CredentialsError::SecretsManager { .. })
+    ));
+}

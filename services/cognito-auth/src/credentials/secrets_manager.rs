@@ -24,6 +24,20 @@ pub struct SecretsManagerSource {
     last_refetch: Mutex<Option<Instant>>,
 }
 
+/// The region in a Secrets Manager ARN (`arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`),
+/// when `secret_id` is one. Secrets Manager serves a secret only from its own region's endpoint,
+/// so a call for a full ARN must go there, whatever region is configured (a plain name is looked
+/// up in the configured region).
+pub fn arn_region(secret_id: &str) -> Option<&str> {
+    let mut parts = secret_id.splitn(5, ':');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("arn"), Some(_), Some("secretsmanager"), Some(region)) if !region.is_empty() => {
+            Some(region)
+        }
+        _ => None,
+    }
+}
+
 impl SecretsManagerSource {
     /// A source for `secret_id` using the AWS SDK's default chain (region, credentials,
     /// `AWS_ENDPOINT_URL`). Tries one fetch; a failure is logged and retried on first use.
@@ -37,11 +51,27 @@ impl SecretsManagerSource {
             .timeout_config(timeouts)
             .load()
             .await;
-        let source = Self::with_client(aws_sdk_secretsmanager::Client::new(&config), secret_id);
+        let source = Self::from_sdk_config(&config, secret_id);
         if let Err(error) = source.current().await {
             tracing::warn!(%error, "client credentials not available yet");
         }
         source
+    }
+
+    /// A source for `secret_id` using `config`, except that the region of a full ARN
+    /// ([`arn_region`]) wins over the configured one; nothing is fetched until first use.
+    pub fn from_sdk_config(config: &aws_config::SdkConfig, secret_id: impl Into<String>) -> Self {
+        let secret_id = secret_id.into();
+        let mut builder = aws_sdk_secretsmanager::config::Builder::from(config);
+        if let Some(region) = arn_region(&secret_id) {
+            builder = builder.region(aws_sdk_secretsmanager::config::Region::new(
+                region.to_owned(),
+            ));
+        }
+        Self::with_client(
+            aws_sdk_secretsmanager::Client::from_conf(builder.build()),
+            secret_id,
+        )
     }
 
     /// A source for `secret_id` using `client`; nothing is fetched until first use.
@@ -138,5 +168,24 @@ impl SecretsManagerSource {
             *slot = Some(Arc::new(credentials));
         }
         Ok(slot.clone().expect("just set"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_region_is_found_only_in_arns() {
+        assert_eq!(
+            arn_region("arn:aws:secretsmanager:eu-central-1:123:secret:x-AbC"),
+            Some("eu-central-1")
+        );
+        assert_eq!(
+            arn_region("arn:aws-cn:secretsmanager:cn-north-1:123:secret:x-AbC"),
+            Some("cn-north-1")
+        );
+        assert_eq!(arn_region("plain-name"), None);
+        assert_eq!(arn_region("arn:aws:s3:::bucket"), None);
     }
 }
