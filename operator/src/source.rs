@@ -119,14 +119,17 @@ impl AwsSources {
             .filter(|r| !r.is_empty());
         match spec.source()? {
             Source::SecretsManager(secret_id) => {
+                // The user pool's region (for the issuer), and the secret's: Secrets Manager
+                // serves a full ARN only from the ARN's own region, whatever the spec says.
                 let region = spec_region
                     .or_else(|| arn_region(secret_id))
                     .map(str::to_owned)
                     .or(default_region)
                     .ok_or(SyncError::NoRegion)?;
+                let secret_region = arn_region(secret_id).unwrap_or(&region);
                 let what = format!("Secrets Manager secret {secret_id}");
                 let out = self
-                    .secrets_manager(&region)
+                    .secrets_manager(secret_region)
                     .get_secret_value()
                     .secret_id(secret_id)
                     .send()

@@ -679,3 +679,40 @@ async fn only_the_namespaces_in_watch_namespaces_are_reconciled() {
     );
     op.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_arn_of_another_region_is_read_in_that_region() {
+    let client = kube_client(None).await;
+    let ns = namespace(&client, "op-region").await;
+    // The pool is in us-east-1 (spec.region); the secret lives in eu-west-1.
+    let eu = aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(&aws().await)
+            .region(aws_sdk_secretsmanager::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let arn = eu
+        .create_secret()
+        .name(unique("eu-source"))
+        .secret_string(seed_json("client-eu", "eu-secret"))
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let op = RunningOperator::for_namespace(client.clone(), &ns).await;
+    let mut cc = client_for_source("consumer", &arn, "1h");
+    cc.spec.region = Some("us-east-1".into());
+    create(&client, &ns, &cc).await;
+    wait_reason(&client, &ns, "consumer", "Synced", 30).await;
+    let secret = Api::<Secret>::namespaced(client.clone(), &ns)
+        .get("consumer")
+        .await
+        .unwrap();
+    let d = data(&secret);
+    assert_eq!(d["client_secret"], "eu-secret");
+    assert_eq!(
+        d["issuer"],
+        format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}")
+    );
+    op.stop().await.unwrap();
+}
