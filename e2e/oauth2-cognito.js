@@ -58,7 +58,8 @@ function presentedCredentials(req) {
     if (colon < 0) return undefined;
     const id = decoded.slice(0, colon);
     const secret = decoded.slice(colon + 1);
-    if (typeof body.client_id === 'string' && body.client_id !== id) return undefined;
+    // Two identities in one request is malformed; a second, different secret fails to log in.
+    if (typeof body.client_id === 'string' && body.client_id !== id) return { malformed: true };
     if (typeof body.client_secret === 'string' && body.client_secret !== secret) return undefined;
     return { id, secret };
   }
@@ -82,6 +83,7 @@ function decide(clients, req) {
   }
   if (body.grant_type !== 'client_credentials') return { error: 'unsupported_grant_type' };
   const credentials = presentedCredentials(req);
+  if (credentials && credentials.malformed) return { error: 'invalid_request' };
   const client = credentials && clients.get(credentials.id);
   if (!client || !sameSecret(client.secret, credentials.secret)) return { error: 'invalid_client' };
   const requested = typeof body.scope === 'string' ? body.scope.split(/\s+/).filter((s) => s) : [];

@@ -286,3 +286,49 @@ async fn forged_tokens_are_refused_and_real_ones_are_scope_checked() {
         json!({"error": "invalid_scope"})
     );
 }
+
+#[tokio::test]
+#[ignore = "needs node + oauth2-mock-server: scripts/test"]
+async fn the_issuer_reads_client_credentials_as_cognito_does() {
+    use base64::Engine;
+    let pool = Oauth2Cognito::start(POOL, &[consumer_client()]);
+    let http = reqwest::Client::new();
+    let client = consumer_client();
+    let basic = |id: &str, secret: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+        )
+    };
+    let ask = |authorization: String, form: Vec<(&'static str, String)>| {
+        let request = http
+            .post(&pool.token_endpoint)
+            .header("authorization", authorization)
+            .form(&form);
+        async move {
+            let response = request.send().await.expect("issuer answers");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("JSON"))
+        }
+    };
+    let grant = || vec![("grant_type", "client_credentials".to_owned())];
+    // The raw pair, as Cognito documents it and `curl -u` sends it.
+    let (status, body) = ask(basic(&client.id, &client.secret), grant()).await;
+    assert_eq!(status, 200, "{body}");
+    // RFC 6749 2.3.1's form-encoding turns `+` into `%2B`: not the secret.
+    let encoded: String = form_urlencoded::byte_serialize(client.secret.as_bytes()).collect();
+    assert_ne!(encoded, client.secret);
+    let (status, body) = ask(basic(&client.id, &encoded), grant()).await;
+    assert_eq!((status, body), (400, json!({"error": "invalid_client"})));
+    // The AWS sample sends Basic and the form's client_id + client_secret together.
+    let mut both = grant();
+    both.push(("client_id", client.id.clone()));
+    both.push(("client_secret", client.secret.clone()));
+    let (status, body) = ask(basic(&client.id, &client.secret), both).await;
+    assert_eq!(status, 200, "{body}");
+    // Two identities in one request is malformed.
+    let mut two = grant();
+    two.push(("client_id", "someone-else".to_owned()));
+    let (status, body) = ask(basic(&client.id, &client.secret), two).await;
+    assert_eq!((status, body), (400, json!({"error": "invalid_request"})));
+}
