@@ -167,3 +167,25 @@ async fn from_secrets_manager_in_the_samples_key_set() {
         cognito.token_with(&provider, kind).await;
     }
 }
+
+#[tokio::test]
+async fn an_id_http_basic_cannot_carry_goes_in_the_form_body() {
+    // Not a Cognito id (those match `[\w+]+`), but RFC 7617 forbids `:` in a Basic user-id.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = Config::new(POOL, vec![AppClient::new("odd:id", "s3cr+t", [READ])]);
+    let issuer = Arc::new(Issuer::new(config, &base).unwrap());
+    let server = serve(issuer.clone(), listener).unwrap();
+    let handle = server.handle();
+    tokio::spawn(server);
+    let token = TokenClient::new(reqwest::Client::new())
+        .request_token(
+            &issuer.token_endpoint(),
+            &ClientCredentials::new("odd:id", "s3cr+t").unwrap(),
+            &[READ.to_owned()],
+            Duration::from_secs(5),
+        )
+        .await;
+    assert!(token.is_ok(), "{token:?}");
+    handle.stop(false).await;
+}
