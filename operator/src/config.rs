@@ -61,13 +61,9 @@ pub struct Config {
     #[arg(long, env = "RETRY_MAX_DELAY", default_value = "5m", value_parser = humantime::parse_duration)]
     pub retry_max_delay: Duration,
 
-    /// Log filter (`info`, `debug`, `cognito_client_operator=debug`, ...); RUST_LOG also works.
-    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
-    pub log_level: String,
-
-    /// Log format: `json` (one object per line, for log collectors) or `text` (for people).
-    #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
-    pub log_format: String,
+    /// LOG_LEVEL and LOG_FORMAT, read the same way by every binary (the `telemetry` crate).
+    #[command(flatten)]
+    pub log: telemetry::LogArgs,
 }
 
 /// Namespaces to watch; empty means all.

@@ -7,30 +7,6 @@ use clap::Parser;
 use cognito_client_operator::{Config, Dependencies, run};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
-use tracing_subscriber::EnvFilter;
-
-/// RUST_LOG wins when set; a filter that does not parse is bad configuration, not a default.
-fn init_tracing(config: &Config) -> Result<(), String> {
-    let (variable, filter) = match std::env::var("RUST_LOG").ok().filter(|f| !f.is_empty()) {
-        Some(rust_log) => ("RUST_LOG", rust_log),
-        None => ("LOG_LEVEL", config.log_level.clone()),
-    };
-    let filter = EnvFilter::try_new(&filter).map_err(|e| format!("{variable}: {e}"))?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if config.log_format == "json" {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .init();
-    } else {
-        // Colour codes only for a person at a terminal, never in collected logs.
-        builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-            .init();
-    }
-    Ok(())
-}
 
 async fn shutdown_signal() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -53,7 +29,12 @@ async fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    if let Err(e) = init_tracing(&config) {
+    if let Err(e) = telemetry::init(
+        "cognito-client-operator",
+        env!("CARGO_PKG_VERSION"),
+        &config.log,
+        telemetry::Defaults::SERVICE,
+    ) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }

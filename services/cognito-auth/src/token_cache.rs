@@ -278,18 +278,24 @@ impl TokenCache {
                 .filter(|c| same_client(c, &cached.credentials));
             if current.is_some() && now < cached.refresh_at {
                 self.inner.events.lookup(Lookup::Hit);
+                tracing::debug!(scopes = ?key, "access token served from the cache");
                 return Ok(cached.token.clone());
             }
             // Due for renewal, or the credentials changed: a still-valid token keeps serving
             // while one background task renews it.
+            self.inner.events.lookup(Lookup::Renewing);
+            tracing::debug!(
+                scopes = ?key,
+                "access token served from the cache; renewing it in the background"
+            );
             if let Ok(credentials) = credentials {
                 self.renew_in_background(key, slot.clone(), credentials, now);
             }
-            self.inner.events.lookup(Lookup::Renewing);
             return Ok(cached.token.clone());
         }
 
         self.inner.events.lookup(Lookup::Miss);
+        tracing::debug!(scopes = ?key, "no cached access token: requesting one");
         let credentials = credentials?;
         let seen = slot.fetches.load(Ordering::SeqCst);
         let _flight = slot.flight.lock().await;
@@ -394,6 +400,11 @@ impl Inner {
         let outcome = match result {
             Ok((response, sent_at, used)) => {
                 let lifetime = response.expires_in;
+                tracing::debug!(
+                    scopes = ?scopes,
+                    expires_in_seconds = lifetime.as_secs(),
+                    "access token fetched from the token endpoint"
+                );
                 let cached = Arc::new(Cached {
                     token: response.access_token,
                     refresh_at: sent_at + lifetime - self.policy.margin(lifetime),
@@ -405,6 +416,7 @@ impl Inner {
                 Ok(cached.token.clone())
             }
             Err(error) => {
+                tracing::debug!(scopes = ?scopes, %error, "access token request failed");
                 *slot.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(Failure {
                     at: self.clock.monotonic(),
                     error: error.clone(),

@@ -60,13 +60,9 @@ pub struct Config {
     #[arg(long, env = "WRITE_SCOPE")]
     pub write_scope: Option<String>,
 
-    /// Log filter (info, debug, ...); RUST_LOG wins when set.
-    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
-    pub log_level: String,
-
-    /// Log format: `json` (one object per line, for log collectors) or `text` (for people).
-    #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
-    pub log_format: String,
+    /// LOG_LEVEL and LOG_FORMAT, read the same way by every binary (the `telemetry` crate).
+    #[command(flatten)]
+    pub log: telemetry::LogArgs,
 
     /// Time allowed to open a connection to Cognito or premium content.
     #[arg(long, env = "CONNECT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]

@@ -136,7 +136,7 @@ impl AppState {
     ) -> Result<Answer, ConsumerError> {
         let mut request = self
             .http
-            .request(method, self.premium_api_url.clone())
+            .request(method.clone(), self.premium_api_url.clone())
             .header(reqwest::header::ACCEPT, "application/json")
             .timeout(self.premium_api_timeout);
         if let Some(token) = token {
@@ -149,9 +149,18 @@ impl AppState {
             Ok::<_, reqwest::Error>((status, response.bytes().await?))
         }
         .await;
+        let elapsed = started.elapsed();
         self.metrics
-            .observe_upstream(Upstream::PremiumContent, started.elapsed());
+            .observe_upstream(Upstream::PremiumContent, elapsed);
         let (status, body) = result.map_err(|e| self.transport_error(&e))?;
+        tracing::debug!(
+            %method,
+            url = %self.premium_api_url,
+            with_token = token.is_some(),
+            status,
+            elapsed_ms = elapsed.as_millis() as u64,
+            "premium content answered"
+        );
         if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
             return Err(ConsumerError::PremiumInvalidAnswer(status));
         }

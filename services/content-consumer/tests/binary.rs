@@ -81,3 +81,25 @@ fn an_unknown_log_format_is_named() {
     let stderr = refuses_to_start(&[("LOG_FORMAT", "yaml")]);
     assert!(stderr.contains("LOG_FORMAT"), "stderr: {stderr}");
 }
+
+/// Each LOG_LEVEL name, Python's and tracing's in any case, means the same here as in every
+/// binary: `WARNING` used to be read as a target name and silence every line.
+#[test]
+fn every_log_level_name_is_read_as_every_binary_reads_it() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = busy.local_addr().unwrap().to_string();
+    telemetry::testing::check_every_level_name(
+        |level| {
+            let mut command = Command::new(BINARY);
+            command
+                .env_clear()
+                .env("LISTEN_ADDR", &address)
+                .env("PREMIUM_API_URL", "http://127.0.0.1:9/home/premium")
+                .env("COGNITO_CLIENT_ID", "client")
+                .env("COGNITO_CLIENT_SECRET", "secret")
+                .env("COGNITO_TOKEN_URL", "http://127.0.0.1:9/oauth2/token");
+            telemetry::testing::logs_of(&mut command, level)
+        },
+        Some("LISTEN_ADDR"),
+    );
+}

@@ -88,7 +88,7 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("LOG_LEVEL", "info")
+            .env("LOG_LEVEL", "DEBUG")
             .env_remove("CREDENTIALS_DIR")
             .env_remove("COGNITO_CLIENT_ID")
             .env_remove("COGNITO_CLIENT_SECRET")
@@ -138,7 +138,8 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
         "the stale secret was rejected once, then the refetched one used: {seen:?}"
     );
 
-    // What the consumer logged, the rotation included, holds neither a secret nor a token.
+    // At DEBUG the log tells what each request did, as the seed's LOG_LEVEL meant it; and what the
+    // consumer logged, the rotation included, holds neither a secret nor a token.
     drop(consumer);
     let logged = std::fs::read_to_string(&log).unwrap()
         + &std::fs::read_to_string(log.with_extension("out")).unwrap();
@@ -146,6 +147,14 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
         logged.contains("client credentials loaded from Secrets Manager"),
         "{logged}"
     );
+    for step in [
+        "access token served from the cache",
+        "access token fetched from the token endpoint",
+        "premium content answered",
+        "\"status\":200",
+    ] {
+        assert!(logged.contains(step), "no {step:?} in {logged}");
+    }
     for secret in ["secret-1", "secret-2", "eyJ"] {
         assert!(!logged.contains(secret), "the log shows {secret}: {logged}");
     }

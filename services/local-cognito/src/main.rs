@@ -57,15 +57,26 @@ struct Cli {
     #[arg(long, env = "TOKEN_LIFETIME", default_value = "1h", value_parser = humantime::parse_duration)]
     token_lifetime: Duration,
 
-    /// Log filter: info, debug, ... (RUST_LOG also works).
-    #[arg(long, env = "LOG_LEVEL")]
-    log_level: Option<String>,
+    /// LOG_LEVEL and LOG_FORMAT (text by default), as every binary of this project reads them.
+    #[command(flatten)]
+    log: telemetry::LogArgs,
 }
+
+/// Its logs go to standard error, as text, beside the lines it prints for the person running it.
+const LOGS: telemetry::Defaults = telemetry::Defaults {
+    level: "info",
+    format: telemetry::LogFormat::Text,
+    output: telemetry::LogOutput::Stderr,
+};
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_level.as_deref());
+    if let Err(error) = telemetry::init("local-cognito", env!("CARGO_PKG_VERSION"), &cli.log, LOGS)
+    {
+        eprintln!("local-cognito: {error}");
+        return std::process::ExitCode::from(2);
+    }
     eprintln!("local-cognito: {NOT_FOR_PRODUCTION}");
     if !cli.listen_addr.ip().is_loopback() {
         eprintln!(
@@ -101,10 +112,7 @@ async fn main() -> std::process::ExitCode {
     let listener = match TcpListener::bind(cli.listen_addr) {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!(
-                "local-cognito: cannot listen on LISTEN_ADDR {}: {error}",
-                cli.listen_addr
-            );
+            tracing::error!(%error, address = %cli.listen_addr, "cannot listen on LISTEN_ADDR");
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -140,17 +148,4 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing(level: Option<&str>) {
-    use tracing_subscriber::EnvFilter;
-    let filter = level
-        .map(EnvFilter::new)
-        .or_else(|| EnvFilter::try_from_default_env().ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }

@@ -28,15 +28,26 @@ struct Cli {
     /// Exit after the three calls (status 0 only when all three answered as the seed does).
     #[arg(long)]
     once: bool,
-    /// Log filter for the services' logs (RUST_LOG also works).
-    #[arg(long, env = "LOG_LEVEL", default_value = "warn")]
-    log_level: String,
+    /// LOG_LEVEL (warn by default) and LOG_FORMAT (text by default) for the services' logs.
+    #[command(flatten)]
+    log: telemetry::LogArgs,
 }
+
+/// The services' logs go to standard error, leaving standard output to the walk-through; only
+/// warnings by default, so the walk-through stays readable.
+const LOGS: telemetry::Defaults = telemetry::Defaults {
+    level: "warn",
+    format: telemetry::LogFormat::Text,
+    output: telemetry::LogOutput::Stderr,
+};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.log_level);
+    if let Err(error) = telemetry::init("local-stack", env!("CARGO_PKG_VERSION"), &cli.log, LOGS) {
+        eprintln!("local-stack: {error}");
+        return ExitCode::from(2);
+    }
     println!(
         "local-stack: development only. The embedded Cognito-compatible issuer is for development \
          and tests, never production."
@@ -99,16 +110,4 @@ async fn main() -> ExitCode {
     println!("local-stack: stopping");
     stack.stop().await;
     ExitCode::SUCCESS
-}
-
-fn init_tracing(level: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }

@@ -66,3 +66,25 @@ fn the_command_prints_each_url_with_its_answer() {
         assert_eq!(answer, format!("{status} {body}"), "{stdout}");
     }
 }
+
+/// Each LOG_LEVEL name, Python's and tracing's in any case, means the same here as in every
+/// binary; the whole flow runs once per name (no error is expected, so none is checked).
+#[test]
+fn every_log_level_name_is_read_as_every_binary_reads_it() {
+    telemetry::testing::check_every_level_name(
+        |level| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_local-stack"));
+            command.args([
+                "--once",
+                "--consumer-port",
+                "0",
+                "--premium-port",
+                "0",
+                "--issuer-port",
+                "0",
+            ]);
+            telemetry::testing::logs_of(&mut command, level)
+        },
+        None,
+    );
+}

@@ -50,13 +50,9 @@ pub struct Config {
     #[arg(long, env = "COGNITO_CLIENT_IDS", default_value = "")]
     pub cognito_client_ids: String,
 
-    /// Log filter (info, debug, ...); RUST_LOG, when set, takes precedence.
-    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
-    pub log_level: String,
-
-    /// Log format: `json` (one object per line, for log collectors) or `text` (for people).
-    #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
-    pub log_format: String,
+    /// LOG_LEVEL and LOG_FORMAT, read the same way by every binary (the `telemetry` crate).
+    #[command(flatten)]
+    pub log: telemetry::LogArgs,
 
     /// Clock skew tolerated on exp and nbf, in seconds.
     #[arg(long, env = "CLOCK_LEEWAY_SECONDS", default_value_t = 5)]
