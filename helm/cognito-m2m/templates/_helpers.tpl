@@ -59,12 +59,14 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 {{- end }}
 
-{{/* Cognito issuer URL. */}}
+{{/* Cognito issuer URL: cognito.issuer, else the form cognito.issuerConfiguration names
+     (Cognito API IssuerConfigurationType: ORIGINAL cognito-idp, UPDATED issuer-cognito-idp). */}}
 {{- define "cognito-m2m.issuer" -}}
 {{- if .Values.cognito.issuer }}
 {{- .Values.cognito.issuer | trimSuffix "/" }}
 {{- else }}
-{{- printf "https://cognito-idp.%s.amazonaws.com/%s" .Values.awsRegion .Values.cognito.userPoolId }}
+{{- $host := ternary "issuer-cognito-idp" "cognito-idp" (eq .Values.cognito.issuerConfiguration "UPDATED") }}
+{{- printf "https://%s.%s.amazonaws.com/%s" $host .Values.awsRegion .Values.cognito.userPoolId }}
 {{- end }}
 {{- end }}
 
@@ -132,5 +134,36 @@ autoscaling/v2beta2
 {{- `[{"HTTP":80},{"HTTPS":443}]` }}
 {{- else }}
 {{- `[{"HTTP":80}]` }}
+{{- end }}
+{{- end }}
+
+{{/* A component's lowest replica count: the HPA's minReplicas while autoscaling, else
+     replicaCount. Call with the component's values (.Values.premiumContent). */}}
+{{- define "cognito-m2m.minReplicas" -}}
+{{- if dig "autoscaling" "enabled" false . }}
+{{- .autoscaling.minReplicas }}
+{{- else }}
+{{- .replicaCount }}
+{{- end }}
+{{- end }}
+
+{{/* Which value cognito-m2m.minReplicas came from, for error messages. */}}
+{{- define "cognito-m2m.minReplicasSource" -}}
+{{- ternary "autoscaling.minReplicas" "replicaCount" (dig "autoscaling" "enabled" false .) }}
+{{- end }}
+
+{{/* spec.replicas of a component's Deployment: call with (list $ "premium-content" $values).
+     Without autoscaling, replicaCount. With it the HPA owns the count, but leaving the field out
+     makes an upgrade that drops it (switching autoscaling on) reset the Deployment to 1 replica
+     (the API default) until the HPA reacts; so the live count is kept, never below minReplicas
+     (minReplicas on a first install, or where the cluster cannot be read, e.g. helm template). */}}
+{{- define "cognito-m2m.replicas" -}}
+{{- $root := index . 0 }}
+{{- $values := index . 2 }}
+{{- if $values.autoscaling.enabled }}
+{{- $live := lookup "apps/v1" "Deployment" $root.Release.Namespace (include "cognito-m2m.componentName" (list $root (index . 1))) }}
+{{- max (int (dig "spec" "replicas" 0 $live)) (int $values.autoscaling.minReplicas) }}
+{{- else }}
+{{- $values.replicaCount }}
 {{- end }}
 {{- end }}

@@ -52,7 +52,7 @@ fn missing_clients_fail_naming_the_variable() {
 }
 
 #[tokio::test]
-async fn serves_tokens_and_warns_at_startup() {
+async fn serves_tokens_warns_at_startup_and_stops_on_sigterm() {
     let mut child = KillOnDrop(
         Command::new(BIN)
             .env("LISTEN_ADDR", "127.0.0.1:0")
@@ -104,6 +104,31 @@ async fn serves_tokens_and_warns_at_startup() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["expires_in"], 300);
+
+    // What process managers send (`docker stop`, systemd, `timeout`): a clean exit that frees
+    // the port, as on Ctrl-C.
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 30 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status:?}");
+    let address = token_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/oauth2/token");
+    std::net::TcpListener::bind(address)
+        .unwrap_or_else(|e| panic!("{address} still taken after exit: {e}"));
 }
 
 /// Each LOG_LEVEL name, Python's and tracing's in any case, means the same here as in every binary.

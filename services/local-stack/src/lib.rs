@@ -13,6 +13,7 @@ use actix_web::dev::{Server, ServerHandle};
 use clap::Parser;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig};
 use rand::RngCore;
+use tokio::task::JoinHandle;
 
 /// The pool the local issuer pretends to be.
 pub const USER_POOL_ID: &str = "us-east-1_LocalStack1";
@@ -78,6 +79,9 @@ pub enum StackError {
     /// premium-content did not load the signing keys in time.
     #[error("premium-content was not ready within {0:?}")]
     NotReady(Duration),
+    /// A server stopped with an I/O error (or its task panicked) instead of a clean stop.
+    #[error("a server failed: {0}")]
+    Server(#[source] std::io::Error),
     /// A demo call failed at the HTTP level.
     #[error("calling {url}: {source}")]
     Call {
@@ -101,6 +105,7 @@ pub struct Stack {
     /// content-consumer's base URL.
     pub consumer_base: String,
     handles: Vec<ServerHandle>,
+    servers: Vec<JoinHandle<std::io::Result<()>>>,
     http: reqwest::Client,
 }
 
@@ -179,23 +184,23 @@ pub async fn launch(ports: Ports) -> Result<Stack, StackError> {
         .await
         .map_err(|e| StackError::Consumer(e.to_string()))?;
 
-    let handles = [issuer, premium, consumer].map(spawn).to_vec();
+    let (handles, servers) = [issuer, premium, consumer].map(spawn).into_iter().unzip();
     let stack = Stack {
         issuer_url,
         token_endpoint,
         premium_base,
         consumer_base,
         handles,
+        servers,
         http: reqwest::Client::new(),
     };
     stack.wait_until_ready(Duration::from_secs(20)).await?;
     Ok(stack)
 }
 
-fn spawn(server: Server) -> ServerHandle {
-    let handle = server.handle();
-    tokio::spawn(server);
-    handle
+/// Runs `server` on the runtime; its handle stops it, the task ends once it has stopped.
+fn spawn(server: Server) -> (ServerHandle, JoinHandle<std::io::Result<()>>) {
+    (server.handle(), tokio::spawn(server))
 }
 
 /// premium-content's configuration, as if given on its command line. Variables of our own
@@ -322,9 +327,32 @@ impl Stack {
 
     /// Stops the three servers, letting requests in flight finish.
     pub async fn stop(self) {
-        for handle in self.handles {
+        for handle in &self.handles {
             handle.stop(true).await;
         }
+        // Already stopped: only their outcome is left, and a stopped server has nothing to add.
+        drop(self.stopped().await);
+    }
+
+    /// Waits until the three servers have stopped, which they do by themselves on a stop
+    /// request, as premium-content and content-consumer do when run alone (actix-web's signal
+    /// handling): on SIGTERM (`docker stop`, systemd, `timeout`, CI runners) they stop
+    /// accepting and let requests in flight finish (premium-content waits up to 20 s, the
+    /// issuer 2 s); on SIGINT (Ctrl-C) they stop at once. Either way the ports are released.
+    ///
+    /// Errors: the first server that failed (its I/O error), or one whose task panicked.
+    pub async fn stopped(self) -> Result<(), StackError> {
+        let mut outcome = Ok(());
+        for server in self.servers {
+            let result = match server.await {
+                Ok(result) => result,
+                Err(join) => Err(std::io::Error::other(join)),
+            };
+            if let (Ok(()), Err(error)) = (&outcome, result) {
+                outcome = Err(StackError::Server(error));
+            }
+        }
+        outcome
     }
 }
 

@@ -1,5 +1,5 @@
 //! `local-stack`: development only. The issuer, premium-content and content-consumer in one
-//! process on loopback, the seed's three calls, then serving until Ctrl-C.
+//! process on loopback, the seed's three calls, then serving until Ctrl-C or SIGTERM.
 
 use std::process::ExitCode;
 
@@ -13,7 +13,7 @@ use local_stack::{Ports, launch};
     version,
     about = "Development only: runs a Cognito-compatible issuer (for development and tests, never \
              production), premium-content and content-consumer on 127.0.0.1, makes the seed's \
-             three calls and keeps serving until Ctrl-C."
+             three calls and keeps serving until Ctrl-C or SIGTERM."
 )]
 struct Cli {
     /// content-consumer's port (a busy port falls back to a free one; 0 = any).
@@ -41,7 +41,10 @@ const LOGS: telemetry::Defaults = telemetry::Defaults {
     output: telemetry::LogOutput::Stderr,
 };
 
-#[actix_web::main]
+// A plain tokio runtime, as premium-content's, rather than an actix System: actix-server ends
+// the System it runs in once it has stopped on a signal, and with three servers in one System
+// the first idle one to stop would cut off the others' requests in flight.
+#[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(error) = telemetry::init("local-stack", env!("CARGO_PKG_VERSION"), &cli.log, LOGS) {
@@ -100,14 +103,20 @@ async fn main() -> ExitCode {
         };
     }
     println!();
-    println!("Serving until Ctrl-C. Try:");
+    println!("Serving until Ctrl-C or SIGTERM. Try:");
     for command in stack.curl_commands() {
         println!("  {command}");
     }
-    if let Err(error) = tokio::signal::ctrl_c().await {
-        eprintln!("local-stack: cannot wait for Ctrl-C: {error}");
+    // The servers stop by themselves on either signal; waiting for them (rather than for one
+    // signal here) is what makes a process manager's SIGTERM end the program too.
+    match stack.stopped().await {
+        Ok(()) => {
+            println!("local-stack: stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("local-stack: {error}");
+            ExitCode::FAILURE
+        }
     }
-    println!("local-stack: stopping");
-    stack.stop().await;
-    ExitCode::SUCCESS
 }
