@@ -310,3 +310,42 @@ async fn basic_credentials_are_form_decoded_as_rfc_6749_requires() {
     assert_eq!(body["token_type"], "Bearer");
     handle.stop(false).await;
 }
+
+#[tokio::test]
+async fn both_issuer_forms_publish_their_discovery_and_the_same_jwks() {
+    let issuer = Running::start().await;
+    let mut sets = Vec::new();
+    for (prefix, iss) in [
+        ("", format!("{}/{POOL}", issuer.base)),
+        ("/issuer", format!("{}/issuer/{POOL}", issuer.base)),
+    ] {
+        let (status, discovery) = issuer
+            .get_json(&format!("{prefix}/{POOL}/.well-known/openid-configuration"))
+            .await;
+        assert_eq!(status, 200);
+        // OpenID Connect Discovery 1.0, 4.3: the issuer the document was fetched under.
+        assert_eq!(discovery["issuer"], iss.as_str());
+        assert_eq!(
+            discovery["jwks_uri"],
+            format!("{iss}/.well-known/jwks.json")
+        );
+        let response = issuer
+            .http
+            .get(discovery["jwks_uri"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json;charset=UTF-8"
+        );
+        assert!(response.headers().get("cache-control").is_none());
+        sets.push(response.json::<Value>().await.unwrap());
+    }
+    assert_eq!(sets[0], sets[1], "one pool, one key set under both issuers");
+    let (status, _) = issuer
+        .get_json("/issuer/us-east-1_Other/.well-known/jwks.json")
+        .await;
+    assert_eq!(status, 404);
+}
