@@ -8,9 +8,11 @@
 //! publishes the same keys under both issuer forms (`IssuerConfigurationType`: updated issuers
 //! "host the same JWKS content"), AWS documents the original form's JWKS for every pool, and it
 //! does not say whether a pool still on `ORIGINAL` serves the updated form's JWKS; so readiness
-//! never waits on the second form. Its cache still loads in the background, backing off up to
-//! the refresh interval rather than the usual cap (an unserved URL is retried and logged rarely),
-//! and a token naming that issuer loads it at once (see [`JwksCache::key`]).
+//! never waits on the second form. A pool's first issuer is its primary; the caches of the
+//! others still load in the background, backing off up to the refresh interval rather than the
+//! usual cap (an unserved URL is retried and logged rarely), and a token naming such an issuer
+//! loads its keys at once (see [`JwksCache::key`]); until then it is answered as
+//! [`Rejection::KeysUnavailable`](crate::verifier::Rejection::KeysUnavailable).
 
 use std::collections::HashMap;
 use std::sync::Arc;

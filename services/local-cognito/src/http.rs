@@ -11,7 +11,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
 
-use cognito_auth::cognito::{IssuerForm, JWKS_PATH, OPENID_CONFIGURATION_PATH};
+use cognito_auth::cognito::{
+    IssuerForm, JWKS_PATH, OPENID_CONFIGURATION_PATH, TOKEN_ENDPOINT_PATH,
+};
 
 use crate::issuer::{Config, ConfigError, Issuer, TokenError, TokenRequest, UPDATED_FORM_PREFIX};
 
@@ -64,7 +66,7 @@ pub fn routes(issuer: Arc<Issuer>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .error_handler(|_, _| TokenError::InvalidRequest.into()),
             )
             .service(
-                web::resource("/oauth2/token")
+                web::resource(TOKEN_ENDPOINT_PATH)
                     .route(web::post().to(token))
                     .default_service(web::to(|| async {
                         HttpResponse::MethodNotAllowed()

@@ -340,7 +340,7 @@ impl Issuer {
 
     /// Full URL of the token endpoint.
     pub fn token_endpoint(&self) -> String {
-        format!("{}/oauth2/token", self.base_url)
+        format!("{}{}", self.base_url, cognito::TOKEN_ENDPOINT_PATH)
     }
 
     /// Full URL where this server publishes the JWKS of the issuer new tokens carry.
