@@ -23,6 +23,17 @@ fn fast_settings() -> JwksSettings {
     }
 }
 
+/// A cache of `server`'s JWKS with `settings`, loading and refreshing in the background.
+fn background_cache(server: &JwksServer, settings: JwksSettings) -> Arc<JwksCache> {
+    let cache = Arc::new(JwksCache::new(
+        server.url.clone(),
+        reqwest::Client::new(),
+        settings,
+    ));
+    cache.start_background();
+    cache
+}
+
 fn found(lookup: &KeyLookup) -> bool {
     matches!(lookup, KeyLookup::Found(_))
 }
@@ -211,15 +222,13 @@ async fn rotation_replaces_the_set_and_periodic_refresh_picks_it_up() {
     let old = SigningKey::generate("old");
     let new = SigningKey::generate("new");
     let server = JwksServer::start(&[&old]);
-    let cache = Arc::new(JwksCache::new(
-        server.url.clone(),
-        reqwest::Client::new(),
+    let cache = background_cache(
+        &server,
         JwksSettings {
             refresh_interval: Duration::from_millis(100),
             ..fast_settings()
         },
-    ));
-    cache.start_background();
+    );
     eventually("readiness", || cache.is_ready()).await;
     server.publish(&[&new]);
     // Only the periodic refresh can bring the new key in: nothing looks it up.
@@ -231,15 +240,13 @@ async fn rotation_replaces_the_set_and_periodic_refresh_picks_it_up() {
 async fn dropping_the_cache_stops_its_background_task() {
     let key = SigningKey::generate("a");
     let server = JwksServer::start(&[&key]);
-    let cache = Arc::new(JwksCache::new(
-        server.url.clone(),
-        reqwest::Client::new(),
+    let cache = background_cache(
+        &server,
         JwksSettings {
             refresh_interval: Duration::from_millis(30),
             ..fast_settings()
         },
-    ));
-    cache.start_background();
+    );
     eventually("a few refreshes", || server.hits() >= 3).await;
     drop(cache);
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -359,15 +366,13 @@ async fn a_short_max_age_brings_the_periodic_refresh_forward() {
     let key = SigningKey::generate("a");
     let server = JwksServer::start(&[&key]);
     server.set_header("cache-control", "max-age=0");
-    let cache = Arc::new(JwksCache::new(
-        server.url.clone(),
-        reqwest::Client::new(),
+    let _cache = background_cache(
+        &server,
         JwksSettings {
             min_refresh_interval: Duration::from_millis(50),
             ..fast_settings()
         },
-    ));
-    cache.start_background();
+    );
     // With the hour-long refresh interval alone there would be exactly one fetch.
     eventually("refreshes bounded by max-age", || server.hits() >= 3).await;
 }

@@ -12,6 +12,15 @@ const POOL: &str = "us-east-1_HttpTest1";
 const READ: &str = "premium_api/read";
 const WRITE: &str = "premium_api/write";
 
+/// A 200 answer labelled as Cognito labels its JSON.
+fn assert_cognito_json(response: &reqwest::Response) {
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json;charset=UTF-8"
+    );
+}
+
 struct Running {
     base: String,
     handle: actix_web::dev::ServerHandle,
@@ -127,11 +136,7 @@ async fn basic_auth_without_scope_gets_every_allowed_scope_in_a_cognito_shaped_t
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/json;charset=UTF-8"
-    );
+    assert_cognito_json(&response);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -335,11 +340,7 @@ async fn both_issuer_forms_publish_their_discovery_and_the_same_jwks() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/json;charset=UTF-8"
-        );
+        assert_cognito_json(&response);
         assert!(response.headers().get("cache-control").is_none());
         sets.push(response.json::<Value>().await.unwrap());
     }

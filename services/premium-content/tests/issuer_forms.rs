@@ -54,12 +54,17 @@ async fn premium(settings: premium_content::Settings) -> (String, ServerHandle) 
     (base, handle)
 }
 
+/// `GET url` with `token` as bearer.
+async fn get(url: &str, token: &str) -> support::Answer {
+    let client = reqwest::Client::new();
+    call(&client, "GET", url, Some(&format!("Bearer {token}"))).await
+}
+
 /// Polls `GET url` with `token` until it answers `status` (30 s at most: a loaded machine).
 async fn eventually_status(url: &str, token: &str, status: u16) {
-    let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let answer = call(&client, "GET", url, Some(&format!("Bearer {token}"))).await;
+        let answer = get(url, token).await;
         if answer.status == status {
             return;
         }
@@ -133,13 +138,7 @@ async fn an_exact_issuer_refuses_the_other_form() {
     eventually_status(&url, token, 200).await;
 
     let original = issuer.mint_as(IssuerForm::Original, "reader", &[READ]);
-    let answer = call(
-        &reqwest::Client::new(),
-        "GET",
-        &url,
-        Some(&format!("Bearer {original}")),
-    )
-    .await;
+    let answer = get(&url, &original).await;
     assert_eq!(answer.status, 401);
     assert!(
         answer
@@ -179,7 +178,7 @@ async fn readiness_never_waits_for_the_second_forms_jwks() {
     );
 
     let updated = issuer.mint_as(IssuerForm::Updated, "reader", &[READ]);
-    let answer = call(&client, "GET", &url, Some(&format!("Bearer {updated}"))).await;
+    let answer = get(&url, &updated).await;
     assert_eq!(answer.status, 503, "its keys cannot be judged yet");
     // Once published, the second JWKS is picked up (background retry or a token's fetch).
     updated_jwks.set_status(200);
@@ -206,13 +205,7 @@ async fn a_kid_published_by_the_other_issuer_never_verifies() {
     let mut claims = issuer.claims("reader", &[READ]);
     eventually_status(&url, &claims.sign(issuer.signing_key()), 200).await;
     let forged = claims.sign(&impostor);
-    let answer = call(
-        &reqwest::Client::new(),
-        "GET",
-        &url,
-        Some(&format!("Bearer {forged}")),
-    )
-    .await;
+    let answer = get(&url, &forged).await;
     assert_eq!(answer.status, 401);
     // The impostor key is honoured only for the issuer that publishes it.
     claims.iss = UserPool::from_id(POOL).unwrap().issuer(IssuerForm::Updated);
