@@ -356,7 +356,8 @@ impl JwksCache {
         if last_unknown_kid_fetch
             .is_some_and(|at| now.duration_since(at) < self.settings.unknown_kid_cooldown)
         {
-            return KeyLookup::Unknown;
+            // Unknown, or still nothing loaded: the token's fault only in the first case.
+            return self.cached_key(kid);
         }
         *last_unknown_kid_fetch = Some(now);
         tracing::debug!(url = %self.url, "unknown kid or no keys: fetching JWKS");

@@ -406,3 +406,26 @@ async fn a_lookup_before_any_load_fetches_the_keys() {
     assert!(found(&cache.key("a").await));
     assert_eq!(server.hits(), 1);
 }
+
+#[tokio::test]
+async fn lookups_while_nothing_loads_stay_not_loaded_inside_the_penalty_box() {
+    let key = SigningKey::generate("a");
+    let server = JwksServer::start(&[&key]);
+    server.set_failing(true);
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
+    let cache = JwksCache::with_clock(
+        server.url.clone(),
+        reqwest::Client::new(),
+        fast_settings(),
+        clock.clone(),
+    );
+    assert!(matches!(cache.key("a").await, KeyLookup::NotLoaded));
+    assert_eq!(server.hits(), 1);
+    // Not "unknown": the token is not at fault, its keys could not be fetched.
+    assert!(matches!(cache.key("a").await, KeyLookup::NotLoaded));
+    assert_eq!(server.hits(), 1, "in the penalty box");
+    server.set_failing(false);
+    clock.advance(Duration::from_secs(10));
+    assert!(found(&cache.key("a").await));
+    assert_eq!(server.hits(), 2);
+}

@@ -180,6 +180,8 @@ async fn readiness_never_waits_for_the_second_forms_jwks() {
     let updated = issuer.mint_as(IssuerForm::Updated, "reader", &[READ]);
     let answer = get(&url, &updated).await;
     assert_eq!(answer.status, 503, "its keys cannot be judged yet");
+    let again = get(&url, &updated).await;
+    assert_eq!(again.status, 503, "nor inside the refetch penalty box");
     // Once published, the second JWKS is picked up (background retry or a token's fetch).
     updated_jwks.set_status(200);
     eventually_status(&url, &updated, 200).await;
