@@ -15,6 +15,7 @@ use actix_web::dev::{Server, Service};
 use actix_web::http::header::ContentType;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use cognito_auth::cognito::UserPool;
 use cognito_auth::jwks::{self, JwksSettings};
 use cognito_auth::trusted_issuers::{TrustedIssuers, TrustedPool};
 use cognito_auth::verifier::{Claims, Rejection, Verifier, VerifierConfig};
@@ -173,6 +174,15 @@ pub async fn serve(settings: Settings, listener: TcpListener) -> Result<Server, 
         None => server,
     };
     let server = server.listen(listener).map_err(StartError::Listen)?.run();
+    if let [only] = settings.issuers.as_slice()
+        && let Some((form, pool)) = UserPool::from_issuer(&only.issuer)
+    {
+        tracing::info!(
+            issuer = %only.issuer,
+            "COGNITO_ISSUER is the {form} issuer of user pool {pool}: tokens carrying its other \
+             issuer form are refused (set COGNITO_USER_POOL_ID instead to accept both)"
+        );
+    }
     let issuers: Vec<&str> = settings.issuers.iter().map(|i| i.issuer.as_str()).collect();
     let jwks_urls: Vec<&str> = settings
         .issuers
