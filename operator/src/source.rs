@@ -7,24 +7,18 @@ use std::sync::Mutex;
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider as cognito;
 use aws_sdk_secretsmanager as secretsmanager;
+use cognito_auth::cognito::{IssuerForm, UserPool};
 use cognito_auth::credentials::{ClientCredentials, arn_region};
 use secretsmanager::error::ProvideErrorMetadata;
 
 use crate::crd::{CognitoClientSpec, Source};
 use crate::error::SyncError;
 
-/// The issuer of a Cognito user pool's tokens.
-pub fn issuer(region: &str, user_pool_id: &str) -> String {
-    format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
-}
-
 /// Fills in what the spec says over what the source says: the spec's token endpoint and scopes
-/// win when set, the user pool id is the spec's, and the issuer is derived when the source has none.
-pub fn complete(
-    mut creds: ClientCredentials,
-    spec: &CognitoClientSpec,
-    region: &str,
-) -> ClientCredentials {
+/// win when set, the user pool id is the spec's, and the issuer is derived when the source has
+/// none: the pool's original-form issuer, in the Region its id names (the `ORIGINAL` form is
+/// every pool's unless switched; a pool switched to `UPDATED` has its source carry `issuer`).
+pub fn complete(mut creds: ClientCredentials, spec: &CognitoClientSpec) -> ClientCredentials {
     if let Some(endpoint) = spec
         .token_endpoint
         .as_ref()
@@ -38,7 +32,9 @@ pub fn complete(
     let pool = spec.user_pool_id.trim();
     creds.user_pool_id = Some(pool.to_owned());
     if creds.issuer.is_none() {
-        creds.issuer = Some(issuer(region, pool));
+        creds.issuer = UserPool::from_id(pool)
+            .ok()
+            .map(|pool| pool.issuer(IssuerForm::Original));
     }
     creds
 }
@@ -143,7 +139,7 @@ impl AwsSources {
                     })?;
                 let creds = ClientCredentials::from_secret_json(text)
                     .map_err(|e| SyncError::invalid_credentials(what, e))?;
-                Ok(complete(creds, spec, &region))
+                Ok(complete(creds, spec))
             }
             Source::AppClient(client_id) => {
                 let region = spec_region
@@ -181,7 +177,7 @@ impl AwsSources {
                     client.client_secret(),
                     client.allowed_o_auth_scopes(),
                 )?;
-                Ok(complete(creds, spec, &region))
+                Ok(complete(creds, spec))
             }
         }
     }
@@ -209,7 +205,6 @@ mod tests {
                 r#"{"user_pool_id": "us-east-1_Example1", "user_pool_client_id": "id", "app_client_secret": "sec", "user_pool_oauth2_endpoint": "https://d/oauth2/token", "unicorn_user_pool_res_srv_identifier": "premium_api", "unicorn_read_scope": "read", "unicorn_write_scope": "write"}"#,
             ),
             &s,
-            "eu-west-1",
         );
         let map = c.to_map();
         assert_eq!(map["client_id"], "id");
@@ -218,8 +213,8 @@ mod tests {
         // The Secret holds full scope strings, as the contract promises.
         assert_eq!(map["scopes"], "premium_api/read premium_api/write");
         assert_eq!(
-            map["issuer"],
-            "https://cognito-idp.eu-west-1.amazonaws.com/us-east-1_X"
+            map["issuer"], "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X",
+            "the pool's Region, not the operator's"
         );
         assert_eq!(map["user_pool_id"], "us-east-1_X");
     }
@@ -235,7 +230,6 @@ mod tests {
                     "scopes":"a/read a/write","issuer":"https://issuer/p"}"#,
             ),
             &s,
-            "us-east-1",
         );
         assert_eq!(
             c.token_endpoint.as_deref(),

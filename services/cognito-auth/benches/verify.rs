@@ -12,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use cognito_auth::jwks::{JwksCache, JwksSettings, KeySet};
 use cognito_auth::scopes::Scopes;
+use cognito_auth::trusted_issuers::TrustedIssuers;
 use cognito_auth::verifier::{Verifier, VerifierConfig};
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures::executor::block_on;
@@ -30,9 +31,9 @@ fn verifier(key: &SigningKey, cache_capacity: usize) -> Verifier {
     jwks.install(KeySet::parse(&serde_json::to_vec(&jwks_document([key])).unwrap()).unwrap());
     let config = VerifierConfig {
         cache_capacity,
-        ..VerifierConfig::new(ISSUER)
+        ..VerifierConfig::default()
     };
-    Verifier::new(config, Arc::new(jwks))
+    Verifier::new(config, TrustedIssuers::single(ISSUER, Arc::new(jwks)))
 }
 
 fn cognito_token(key: &SigningKey) -> String {

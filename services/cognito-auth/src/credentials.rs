@@ -32,7 +32,7 @@ pub mod keys {
     pub const TOKEN_ENDPOINT: &str = "token_endpoint";
     /// Space-separated full scope strings the client may request.
     pub const SCOPES: &str = "scopes";
-    /// The token issuer (`https://cognito-idp.{region}.amazonaws.com/{poolId}`).
+    /// The token issuer, one of the pool's two forms (see [`crate::cognito::UserPool::issuer`]).
     pub const ISSUER: &str = "issuer";
     /// The user pool id.
     pub const USER_POOL_ID: &str = "user_pool_id";

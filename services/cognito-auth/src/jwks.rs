@@ -2,9 +2,14 @@
 //!
 //! The cache is loaded in the background at startup (retrying with backoff, forever: an
 //! unreachable JWKS must never stop the process), refreshed periodically, and refetched when a
-//! token names a kid it does not know, at most once per `unknown_kid_cooldown`. All fetches go
-//! through one async lock, so concurrent callers share a single download. A failed fetch never
-//! replaces the keys already held: cached keys keep working through a JWKS outage.
+//! token names a kid it does not know, or arrives before any key set is loaded, at most once per
+//! `unknown_kid_cooldown`. All fetches go through one async lock, so concurrent callers share a
+//! single download. A failed fetch never replaces the keys already held: cached keys keep
+//! working through a JWKS outage (RFC 5861's stale-if-error, for the keys we already trust).
+//!
+//! The periodic refresh comes every `refresh_interval`, sooner when the last answer's
+//! `Cache-Control: max-age` (less its `Age`) ran out earlier, but never sooner than
+//! `min_refresh_interval` after the last fetch; see [`fetch`] for the whole HTTP exchange.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,13 +25,21 @@ use tokio::task::AbortHandle;
 
 use crate::clock::{Clock, SystemClock};
 
+pub mod fetch;
+pub use fetch::http_client;
+
 /// Tuning of a [`JwksCache`]. The defaults suit Cognito.
 #[derive(Debug, Clone)]
 pub struct JwksSettings {
     /// Time allowed for one fetch, connection to last byte.
     pub fetch_timeout: Duration,
-    /// How often the keys are refetched while everything is healthy.
+    /// How often the keys are refetched while everything is healthy (the longest the cache
+    /// keeps a document, whatever the server's caching headers allow).
     pub refresh_interval: Duration,
+    /// The soonest a periodic refresh follows a successful fetch, however short the server's
+    /// `max-age` (or with `no-cache`): a floor that keeps a misconfigured server from being
+    /// polled in a loop.
+    pub min_refresh_interval: Duration,
     /// Minimum time between two fetches triggered by unknown kids (the penalty box).
     pub unknown_kid_cooldown: Duration,
     /// First retry delay after a failed fetch; doubled per failure up to `max_backoff`.
@@ -42,6 +55,7 @@ impl Default for JwksSettings {
         Self {
             fetch_timeout: Duration::from_secs(5),
             refresh_interval: Duration::from_secs(600),
+            min_refresh_interval: Duration::from_secs(60),
             unknown_kid_cooldown: Duration::from_secs(10),
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
@@ -56,9 +70,15 @@ pub enum JwksError {
     /// Connection, timeout or body read failure.
     #[error("JWKS request failed: {0}")]
     Http(#[source] reqwest::Error),
-    /// The endpoint answered with a non-success status.
+    /// The endpoint answered with another status than 200.
     #[error("JWKS endpoint answered HTTP {0}")]
     Status(u16),
+    /// The body came in a content coding we did not ask for and cannot decode.
+    #[error("JWKS body came with Content-Encoding {0:?}; only identity was accepted")]
+    ContentEncoding(String),
+    /// The body is not JSON and its media type says it is not meant to be.
+    #[error("JWKS answer is {0}, not a JWK Set")]
+    NotJson(String),
     /// The document exceeded `max_document_bytes`.
     #[error("JWKS document larger than {0} bytes")]
     TooLarge(usize),
@@ -240,6 +260,8 @@ pub struct JwksCache {
     clock: Arc<dyn Clock>,
     keys: RwLock<Option<Arc<KeySet>>>,
     ready: AtomicBool,
+    /// The freshness lifetime the last successful answer granted, if it stated one.
+    freshness: Mutex<Option<Duration>>,
     /// Held for the whole of every fetch (single flight); holds when the last fetch caused by
     /// an unknown kid started (the penalty box).
     fetch_gate: tokio::sync::Mutex<Option<Instant>>,
@@ -270,6 +292,7 @@ impl JwksCache {
             clock,
             keys: RwLock::new(None),
             ready: AtomicBool::new(false),
+            freshness: Mutex::new(None),
             fetch_gate: tokio::sync::Mutex::new(None),
             completed_fetches: AtomicU64::new(0),
             stats: JwksStats::default(),
@@ -314,13 +337,14 @@ impl JwksCache {
         }
     }
 
-    /// Looks `kid` up; when it is unknown, refetches the JWKS unless another unknown kid caused
-    /// a refetch less than `unknown_kid_cooldown` ago (the penalty box). Callers arriving while a
-    /// fetch is in flight wait for it and use its result instead of fetching again.
+    /// Looks `kid` up; when it is unknown, or no key set is loaded yet, fetches the JWKS unless
+    /// such a fetch happened less than `unknown_kid_cooldown` ago (the penalty box). Callers
+    /// arriving while a fetch is in flight wait for it and use its result instead of fetching
+    /// again. Fetching when nothing is loaded lets a token load a JWKS whose background loading
+    /// is backing off (a pool's second issuer, say) without waiting for the next retry.
     pub async fn key(&self, kid: &str) -> KeyLookup {
-        match self.cached_key(kid) {
-            KeyLookup::Unknown => {}
-            other => return other,
+        if let found @ KeyLookup::Found(_) = self.cached_key(kid) {
+            return found;
         }
         let completed_before = self.completed_fetches.load(Ordering::Acquire);
         let mut last_unknown_kid_fetch = self.fetch_gate.lock().await;
@@ -332,10 +356,11 @@ impl JwksCache {
         if last_unknown_kid_fetch
             .is_some_and(|at| now.duration_since(at) < self.settings.unknown_kid_cooldown)
         {
-            return KeyLookup::Unknown;
+            // Unknown, or still nothing loaded: the token's fault only in the first case.
+            return self.cached_key(kid);
         }
         *last_unknown_kid_fetch = Some(now);
-        tracing::debug!(url = %self.url, "unknown kid: refetching JWKS");
+        tracing::debug!(url = %self.url, "unknown kid or no keys: fetching JWKS");
         if let Err(error) = self.fetch_and_store().await {
             tracing::warn!(url = %self.url, %error, "JWKS refetch failed; keeping cached keys");
         }
@@ -352,11 +377,29 @@ impl JwksCache {
 
     async fn fetch_and_store(&self) -> Result<usize, JwksError> {
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
-        let result = self.fetch().await.and_then(|body| KeySet::parse(&body));
+        let result = fetch::fetch(
+            &self.http,
+            &self.url,
+            self.settings.fetch_timeout,
+            self.settings.max_document_bytes,
+        )
+        .await
+        .and_then(|fetched| {
+            let set = KeySet::parse(&fetched.body).map_err(|error| match fetched.media_type {
+                Some(media)
+                    if matches!(error, JwksError::Malformed(_)) && !fetch::is_json(&media) =>
+                {
+                    JwksError::NotJson(media)
+                }
+                _ => error,
+            })?;
+            Ok((set, fetched.freshness))
+        });
         self.completed_fetches.fetch_add(1, Ordering::Release);
         match result {
-            Ok(set) => {
+            Ok((set, freshness)) => {
                 let count = set.len();
+                *self.freshness.lock().unwrap_or_else(|e| e.into_inner()) = freshness;
                 self.install(set);
                 tracing::debug!(url = %self.url, keys = count, "JWKS loaded");
                 Ok(count)
@@ -368,33 +411,17 @@ impl JwksCache {
         }
     }
 
-    async fn fetch(&self) -> Result<Vec<u8>, JwksError> {
-        let limit = self.settings.max_document_bytes;
-        let mut response = self
-            .http
-            .get(&self.url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(self.settings.fetch_timeout)
-            .send()
-            .await
-            .map_err(JwksError::Http)?;
-        if !response.status().is_success() {
-            return Err(JwksError::Status(response.status().as_u16()));
-        }
-        if response
-            .content_length()
-            .is_some_and(|len| len > limit as u64)
-        {
-            return Err(JwksError::TooLarge(limit));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(JwksError::Http)? {
-            if body.len() + chunk.len() > limit {
-                return Err(JwksError::TooLarge(limit));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+    /// When the next periodic refresh is due after a successful fetch: `refresh_interval`, or
+    /// sooner when the answer's freshness lifetime ran out earlier, but not before
+    /// `min_refresh_interval`.
+    pub fn next_refresh(&self) -> Duration {
+        let freshness = *self.freshness.lock().unwrap_or_else(|e| e.into_inner());
+        let settings = &self.settings;
+        freshness.map_or(settings.refresh_interval, |lifetime| {
+            lifetime
+                .max(settings.min_refresh_interval)
+                .min(settings.refresh_interval)
+        })
     }
 
     /// Spawns the background task on the current tokio runtime: loads the keys (retrying with
@@ -439,7 +466,7 @@ async fn background_loop(cache: Weak<JwksCache>) {
                     tracing::info!(url = %strong.url, keys, "JWKS fetched after failures");
                 }
                 consecutive_failures = 0;
-                strong.settings.refresh_interval
+                strong.next_refresh()
             }
             Err(error) => {
                 consecutive_failures = consecutive_failures.saturating_add(1);

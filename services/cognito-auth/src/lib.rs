@@ -3,9 +3,11 @@
 //! client-credentials grant (token client, token cache, credentials sources).
 
 pub mod clock;
+pub mod cognito;
 pub mod credentials;
 pub mod jwks;
 pub mod scopes;
 pub mod token_cache;
 pub mod token_client;
+pub mod trusted_issuers;
 pub mod verifier;

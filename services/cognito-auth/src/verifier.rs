@@ -6,10 +6,12 @@
 //!   duplicate members among the ones we read; claim types checked;
 //! - `alg` must be `RS256`; `none`, HMAC and everything else are refused; `jku`, `jwk`, `x5u`,
 //!   `x5c` are ignored and `crit` is refused (we understand no extension);
-//! - the key is chosen only by `kid` from the configured JWKS; the JWK must be RSA, `use` sig
-//!   when present, `alg` equal to the header's when present;
-//! - `iss` exact, `token_use` = `access`, `exp` required, `nbf` honoured, a small clock leeway;
-//! - `client_id` in the allow-list when one is configured (access tokens carry no `aud`).
+//! - `iss` exactly one of the [`TrustedIssuers`]; it selects the JWKS: the key is chosen only by
+//!   `kid` from that issuer's JWKS (never another issuer's); the JWK must be RSA, `use` sig when
+//!   present, `alg` equal to the header's when present;
+//! - `token_use` = `access`, `exp` required, `nbf` honoured, a small clock leeway;
+//! - `client_id` in the issuer's pool's allow-list when it has one (access tokens carry no
+//!   `aud`).
 //!
 //! Cheap structural and claim checks run before the key lookup, so garbage and foreign tokens
 //! never cost a JWKS refetch or an RSA operation.
@@ -27,14 +29,11 @@ use sha2::{Digest, Sha256};
 use crate::clock::{Clock, SystemClock};
 use crate::jwks::{Jwk, JwksCache, KeyLookup, STRICT_BASE64URL};
 use crate::scopes::Scopes;
+use crate::trusted_issuers::{TrustedIssuers, TrustedPool};
 
-/// What a [`Verifier`] accepts.
+/// How a [`Verifier`] judges tokens (whom it trusts is its [`TrustedIssuers`]).
 #[derive(Debug, Clone)]
 pub struct VerifierConfig {
-    /// The exact `iss` required.
-    pub issuer: String,
-    /// Allowed `client_id`s; empty allows any client of the pool.
-    pub client_ids: Vec<String>,
     /// Clock skew tolerated on `exp` and `nbf`.
     pub leeway: Duration,
     /// Longest token accepted, in bytes; longer ones are refused unparsed.
@@ -50,12 +49,12 @@ impl VerifierConfig {
     pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
     /// Default verified-token cache size.
     pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
+}
 
-    /// Defaults for `issuer`: any client, 5 s leeway, 8 KiB limit, 10 000 cached tokens.
-    pub fn new(issuer: impl Into<String>) -> Self {
+impl Default for VerifierConfig {
+    /// 5 s leeway, 8 KiB limit, 10 000 cached tokens.
+    fn default() -> Self {
         Self {
-            issuer: issuer.into(),
-            client_ids: Vec::new(),
             leeway: Self::DEFAULT_LEEWAY,
             max_token_bytes: Self::DEFAULT_MAX_TOKEN_BYTES,
             cache_capacity: Self::DEFAULT_CACHE_CAPACITY,
@@ -104,7 +103,7 @@ pub enum Rejection {
     /// A required claim is missing or a claim has the wrong type.
     #[error("invalid claims")]
     InvalidClaims,
-    /// `iss` is not the configured issuer.
+    /// `iss` is none of the trusted issuers.
     #[error("wrong issuer")]
     WrongIssuer,
     /// `token_use` is not `access`.
@@ -178,35 +177,44 @@ impl Rejection {
     }
 }
 
-/// Verifies Cognito access tokens against one issuer and its JWKS.
+/// Verifies Cognito access tokens against a set of trusted issuers, each with its own JWKS.
 #[derive(Debug)]
 pub struct Verifier {
     config: VerifierConfig,
-    jwks: Arc<JwksCache>,
+    trusted: TrustedIssuers,
     clock: Arc<dyn Clock>,
     cache: Option<VerifiedTokens>,
 }
 
 impl Verifier {
     /// A verifier using the system clock.
-    pub fn new(config: VerifierConfig, jwks: Arc<JwksCache>) -> Self {
-        Self::with_clock(config, jwks, Arc::new(SystemClock))
+    pub fn new(config: VerifierConfig, trusted: TrustedIssuers) -> Self {
+        Self::with_clock(config, trusted, Arc::new(SystemClock))
     }
 
     /// A verifier with an injected clock.
-    pub fn with_clock(config: VerifierConfig, jwks: Arc<JwksCache>, clock: Arc<dyn Clock>) -> Self {
+    pub fn with_clock(
+        config: VerifierConfig,
+        trusted: TrustedIssuers,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let cache = (config.cache_capacity > 0).then(|| VerifiedTokens::new(config.cache_capacity));
         Self {
             config,
-            jwks,
+            trusted,
             clock,
             cache,
         }
     }
 
-    /// The JWKS cache keys come from.
-    pub fn jwks(&self) -> &Arc<JwksCache> {
-        &self.jwks
+    /// Whom it trusts, with their JWKS caches.
+    pub fn trusted(&self) -> &TrustedIssuers {
+        &self.trusted
+    }
+
+    /// Readiness: every trusted pool has signing keys loaded (see [`TrustedIssuers::is_ready`]).
+    pub fn is_ready(&self) -> bool {
+        self.trusted.is_ready()
     }
 
     /// The configuration.
@@ -235,14 +243,14 @@ impl Verifier {
             .as_ref()
             .map(|_| Sha256::digest(token.as_bytes()).into());
         if let (Some(cache), Some(digest)) = (&self.cache, &digest)
-            && let Some(claims) = cache.get(digest, now, &self.config, &self.jwks)
+            && let Some(claims) = cache.get(digest, now, &self.config)
         {
             return Ok(claims);
         }
 
         let parsed = parse(token)?;
-        let claims = check_claims(&parsed.payload, &self.config, now)?;
-        let jwk = match self.jwks.key(&parsed.kid).await {
+        let (claims, jwks) = check_claims(&parsed.payload, &self.config, &self.trusted, now)?;
+        let jwk = match jwks.key(&parsed.kid).await {
             KeyLookup::Found(jwk) => jwk,
             KeyLookup::Unknown => return Err(Rejection::UnknownKid),
             KeyLookup::NotLoaded => return Err(Rejection::KeysUnavailable),
@@ -257,7 +265,7 @@ impl Verifier {
             .map_err(|_| Rejection::BadSignature)?;
 
         if let (Some(cache), Some(digest)) = (&self.cache, digest) {
-            cache.insert(digest, &claims, parsed.kid, jwk, now);
+            cache.insert(digest, &claims, parsed.kid, jwk, jwks.clone(), now);
         }
         Ok(claims)
     }
@@ -367,7 +375,13 @@ fn optional_number(value: &Option<Value>) -> Result<Option<f64>, Rejection> {
     }
 }
 
-fn check_claims(payload: &Payload, config: &VerifierConfig, now: f64) -> Result<Claims, Rejection> {
+/// Judges the claims; on success also returns the JWKS of the issuer `iss` names.
+fn check_claims<'t>(
+    payload: &Payload,
+    config: &VerifierConfig,
+    trusted: &'t TrustedIssuers,
+    now: f64,
+) -> Result<(Claims, &'t Arc<JwksCache>), Rejection> {
     // Types first, all of them, so a token with a wrongly typed claim is refused whatever else.
     let exp = optional_number(&payload.exp)?.ok_or(Rejection::InvalidClaims)?;
     let nbf = optional_number(&payload.nbf)?;
@@ -380,17 +394,16 @@ fn check_claims(payload: &Payload, config: &VerifierConfig, now: f64) -> Result<
     let token_id = optional_string(payload.jti.clone())?;
     let username = optional_string(payload.username.clone())?;
 
-    if issuer != config.issuer {
-        return Err(Rejection::WrongIssuer);
-    }
+    let (pool, trusted_issuer): (&TrustedPool, _) =
+        trusted.get(&issuer).ok_or(Rejection::WrongIssuer)?;
     if token_use != "access" {
         return Err(Rejection::WrongTokenUse);
     }
-    if !config.client_ids.is_empty() && !config.client_ids.contains(&client_id) {
+    if !pool.allows_client(&client_id) {
         return Err(Rejection::ClientNotAllowed);
     }
     check_times(exp, nbf, config.leeway, now)?;
-    Ok(Claims {
+    let claims = Claims {
         issuer,
         client_id,
         subject,
@@ -400,7 +413,8 @@ fn check_claims(payload: &Payload, config: &VerifierConfig, now: f64) -> Result<
         expires_at: exp,
         not_before: nbf,
         issued_at: iat,
-    })
+    };
+    Ok((claims, trusted_issuer.jwks()))
 }
 
 fn check_times(exp: f64, nbf: Option<f64>, leeway: Duration, now: f64) -> Result<(), Rejection> {
@@ -430,6 +444,8 @@ struct VerifiedToken {
     claims: Claims,
     kid: String,
     jwk: Arc<Jwk>,
+    /// The JWKS of the token's issuer, where `kid` must still publish `jwk`.
+    jwks: Arc<JwksCache>,
 }
 
 impl VerifiedTokens {
@@ -442,14 +458,8 @@ impl VerifiedTokens {
         }
     }
 
-    fn get(
-        &self,
-        digest: &[u8; 32],
-        now: f64,
-        config: &VerifierConfig,
-        jwks: &JwksCache,
-    ) -> Option<Claims> {
-        let found = self.lookup(digest, now, config, jwks);
+    fn get(&self, digest: &[u8; 32], now: f64, config: &VerifierConfig) -> Option<Claims> {
+        let found = self.lookup(digest, now, config);
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -459,17 +469,16 @@ impl VerifiedTokens {
         found
     }
 
-    fn lookup(
-        &self,
-        digest: &[u8; 32],
-        now: f64,
-        config: &VerifierConfig,
-        jwks: &JwksCache,
-    ) -> Option<Claims> {
-        let (claims, kid, jwk) = {
+    fn lookup(&self, digest: &[u8; 32], now: f64, config: &VerifierConfig) -> Option<Claims> {
+        let (claims, kid, jwk, jwks) = {
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             let entry = entries.get(digest)?;
-            (entry.claims.clone(), entry.kid.clone(), entry.jwk.clone())
+            (
+                entry.claims.clone(),
+                entry.kid.clone(),
+                entry.jwk.clone(),
+                entry.jwks.clone(),
+            )
         };
         // An expired entry is left for eviction; the full path then refuses the token precisely.
         check_times(claims.expires_at, claims.not_before, config.leeway, now).ok()?;
@@ -479,7 +488,15 @@ impl VerifiedTokens {
         }
     }
 
-    fn insert(&self, digest: [u8; 32], claims: &Claims, kid: String, jwk: Arc<Jwk>, now: f64) {
+    fn insert(
+        &self,
+        digest: [u8; 32],
+        claims: &Claims,
+        kid: String,
+        jwk: Arc<Jwk>,
+        jwks: Arc<JwksCache>,
+        now: f64,
+    ) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= self.capacity {
             entries.retain(|_, entry| entry.claims.expires_at > now);
@@ -498,6 +515,7 @@ impl VerifiedTokens {
                 claims: claims.clone(),
                 kid,
                 jwk,
+                jwks,
             },
         );
     }

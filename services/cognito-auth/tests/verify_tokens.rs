@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use cognito_auth::jwks::{JwksCache, JwksSettings};
+use cognito_auth::trusted_issuers::{TrustedIssuer, TrustedIssuers, TrustedPool};
 use cognito_auth::verifier::{Rejection, Verifier, VerifierConfig};
 use local_cognito::keys::{SigningKey, jwks_document};
 use serde_json::{Value, json};
@@ -73,11 +74,12 @@ async fn ready_verifier(url: &str, client_ids: &[&str]) -> Arc<Verifier> {
         assert!(Instant::now() < deadline, "JWKS never loaded");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let config = VerifierConfig {
-        client_ids: client_ids.iter().map(|id| id.to_string()).collect(),
-        ..VerifierConfig::new(ISSUER)
-    };
-    Arc::new(Verifier::new(config, jwks))
+    let pool = TrustedPool::new(
+        vec![TrustedIssuer::new(ISSUER, jwks)],
+        client_ids.iter().map(|id| id.to_string()).collect(),
+    );
+    let trusted = TrustedIssuers::new(vec![pool]).unwrap();
+    Arc::new(Verifier::new(VerifierConfig::default(), trusted))
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ pub struct AccessTokenClaims {
     pub scope: String,
     /// When the client authenticated (seconds since the Unix epoch).
     pub auth_time: u64,
-    /// The issuer, `https://cognito-idp.{region}.amazonaws.com/{poolId}` in AWS.
+    /// The issuer: in AWS one of the pool's two forms (see `cognito_auth::cognito::UserPool`).
     pub iss: String,
     /// Expiry (seconds since the Unix epoch).
     pub exp: u64,

@@ -9,8 +9,12 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use cognito_auth::cognito::{
+    IssuerForm, JWKS_PATH, OPENID_CONFIGURATION_PATH, TOKEN_ENDPOINT_PATH,
+};
+
 use crate::client_auth::decode_basic;
-use crate::issuer::{Config, ConfigError, Issuer, TokenError, TokenRequest};
+use crate::issuer::{Config, ConfigError, Issuer, TokenError, TokenRequest, UPDATED_FORM_PREFIX};
 
 /// Cognito answers with this exact content type.
 const JSON_UTF8: &str = "application/json;charset=UTF-8";
@@ -61,7 +65,7 @@ pub fn routes(issuer: Arc<Issuer>) -> impl FnOnce(&mut web::ServiceConfig) {
                     .error_handler(|_, _| TokenError::InvalidRequest.into()),
             )
             .service(
-                web::resource("/oauth2/token")
+                web::resource(TOKEN_ENDPOINT_PATH)
                     .route(web::post().to(token))
                     .default_service(web::to(|| async {
                         HttpResponse::MethodNotAllowed()
@@ -70,10 +74,18 @@ pub fn routes(issuer: Arc<Issuer>) -> impl FnOnce(&mut web::ServiceConfig) {
                             .body(json!({ "error": "invalid_request" }).to_string())
                     })),
             )
-            .route("/{pool}/.well-known/jwks.json", web::get().to(jwks))
+            .route(&format!("/{{pool}}{JWKS_PATH}"), web::get().to(jwks))
             .route(
-                "/{pool}/.well-known/openid-configuration",
+                &format!("/{{pool}}{OPENID_CONFIGURATION_PATH}"),
                 web::get().to(openid_configuration),
+            )
+            .route(
+                &format!("{UPDATED_FORM_PREFIX}/{{pool}}{JWKS_PATH}"),
+                web::get().to(updated_jwks),
+            )
+            .route(
+                &format!("{UPDATED_FORM_PREFIX}/{{pool}}{OPENID_CONFIGURATION_PATH}"),
+                web::get().to(updated_openid_configuration),
             )
             .route("/healthz", web::get().to(HttpResponse::Ok));
     }
@@ -157,6 +169,8 @@ fn pool_document(
     issuer: &Issuer,
     document: impl FnOnce(&Issuer) -> serde_json::Value,
 ) -> HttpResponse {
+    // No caching headers: Cognito's documentation states none for these documents, so verifiers
+    // keep to their own refresh interval.
     if pool != issuer.user_pool_id() {
         return HttpResponse::NotFound()
             .insert_header((header::CONTENT_TYPE, JSON_UTF8))
@@ -171,6 +185,21 @@ async fn jwks(pool: web::Path<String>, issuer: web::Data<Issuer>) -> HttpRespons
     pool_document(&pool, &issuer, Issuer::jwks)
 }
 
+async fn updated_jwks(pool: web::Path<String>, issuer: web::Data<Issuer>) -> HttpResponse {
+    pool_document(&pool, &issuer, Issuer::jwks)
+}
+
 async fn openid_configuration(pool: web::Path<String>, issuer: web::Data<Issuer>) -> HttpResponse {
-    pool_document(&pool, &issuer, Issuer::openid_configuration)
+    pool_document(&pool, &issuer, |i| {
+        i.openid_configuration_of(IssuerForm::Original)
+    })
+}
+
+async fn updated_openid_configuration(
+    pool: web::Path<String>,
+    issuer: web::Data<Issuer>,
+) -> HttpResponse {
+    pool_document(&pool, &issuer, |i| {
+        i.openid_configuration_of(IssuerForm::Updated)
+    })
 }

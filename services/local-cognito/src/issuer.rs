@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use cognito_auth::cognito::{self, CognitoError, IssuerForm, UserPool};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -91,19 +92,28 @@ impl fmt::Debug for AppClient {
     }
 }
 
-/// What the `iss` claim says.
+/// What the `iss` claim says, together with the [`IssuerForm`] of [`Config::issuer_form`].
+///
+/// Cognito tells its two issuer forms apart by host name; on one loopback address this server
+/// tells them apart by path: the original form's documents are under `/{poolId}`, the updated
+/// form's under `/issuer/{poolId}` (the prefix stands for the host's `issuer-`). Both are always
+/// served, as Cognito serves both for a pool switched to `UPDATED`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum IssuerUrl {
-    /// `{base}/{poolId}` where `base` is this server's own `http://127.0.0.1:PORT`: the JWKS is
-    /// then where verifiers look by default (`{issuer}/.well-known/jwks.json`).
+    /// This server's own URLs, `{base}/{poolId}` (original form) or `{base}/issuer/{poolId}`
+    /// (updated form), where `base` is `http://127.0.0.1:PORT`: the JWKS is then where
+    /// verifiers look by default (`{issuer}/.well-known/jwks.json`).
     #[default]
     Local,
-    /// `https://cognito-idp.{region}.amazonaws.com/{poolId}`, as real Cognito; verifiers then need
-    /// the JWKS URL given explicitly.
+    /// Real Cognito's issuers for the pool in this Region (see [`cognito::UserPool::issuer`]);
+    /// verifiers then need the JWKS URLs given explicitly.
     Region(String),
-    /// Exactly this URL.
+    /// Exactly this URL, whatever the form.
     Explicit(String),
 }
+
+/// The path prefix, under this server's base URL, of the updated issuer form's documents.
+pub const UPDATED_FORM_PREFIX: &str = "/issuer";
 
 /// The issuer's configuration.
 #[derive(Debug, Clone)]
@@ -112,6 +122,8 @@ pub struct Config {
     pub user_pool_id: String,
     /// What `iss` is.
     pub issuer: IssuerUrl,
+    /// Which of the pool's two issuers new tokens carry (`IssuerConfiguration`).
+    pub issuer_form: IssuerForm,
     /// The pool's app clients.
     pub clients: Vec<AppClient>,
     /// Lifetime of the access tokens (`exp - iat`, and the response's `expires_in`).
@@ -129,6 +141,7 @@ impl Config {
         Self {
             user_pool_id: user_pool_id.into(),
             issuer: IssuerUrl::Local,
+            issuer_form: IssuerForm::Original,
             clients,
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             signing_keys: vec![Arc::new(SigningKey::generate(random_kid()))],
@@ -138,9 +151,10 @@ impl Config {
 
     /// Checks the configuration, naming what is wrong.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if !is_user_pool_id(&self.user_pool_id) {
-            return Err(ConfigError::UserPoolId(self.user_pool_id.clone()));
-        }
+        match &self.issuer {
+            IssuerUrl::Region(region) => UserPool::in_region(region, &self.user_pool_id)?,
+            IssuerUrl::Local | IssuerUrl::Explicit(_) => UserPool::from_id(&self.user_pool_id)?,
+        };
         if self.clients.is_empty() {
             return Err(ConfigError::NoClients);
         }
@@ -185,27 +199,12 @@ pub fn random_kid() -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// Cognito's user pool id pattern: `[\w-]+_[0-9a-zA-Z]+`.
-fn is_user_pool_id(id: &str) -> bool {
-    match id.rsplit_once('_') {
-        Some((region, suffix)) => {
-            !region.is_empty()
-                && region
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                && !suffix.is_empty()
-                && suffix.chars().all(|c| c.is_ascii_alphanumeric())
-        }
-        None => false,
-    }
-}
-
 /// Invalid issuer configuration.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    /// The user pool id does not look like Cognito's.
-    #[error("user pool id {0:?} is not of the form REGION_ID (e.g. us-east-1_LocalDev1)")]
-    UserPoolId(String),
+    /// The user pool id does not look like Cognito's, or is not in the given Region.
+    #[error(transparent)]
+    UserPool(#[from] CognitoError),
     /// No app client is configured.
     #[error("at least one app client is required")]
     NoClients,
@@ -295,24 +294,38 @@ impl Issuer {
     pub fn new(config: Config, base_url: &str) -> Result<Self, ConfigError> {
         config.validate()?;
         let base_url = base_url.trim_end_matches('/').to_owned();
-        let issuer_url = match &config.issuer {
-            IssuerUrl::Local => format!("{base_url}/{}", config.user_pool_id),
-            IssuerUrl::Region(region) => format!(
-                "https://cognito-idp.{region}.amazonaws.com/{}",
-                config.user_pool_id
-            ),
-            IssuerUrl::Explicit(url) => url.trim_end_matches('/').to_owned(),
-        };
-        Ok(Self {
+        let mut issuer = Self {
             config,
-            issuer_url,
+            issuer_url: String::new(),
             base_url,
-        })
+        };
+        issuer.issuer_url = issuer.issuer_url_of(issuer.config.issuer_form);
+        Ok(issuer)
     }
 
     /// The `iss` of every token.
     pub fn issuer_url(&self) -> &str {
         &self.issuer_url
+    }
+
+    /// The issuer of the pool's `form` (the same for both forms with an explicit issuer).
+    pub fn issuer_url_of(&self, form: IssuerForm) -> String {
+        let pool = &self.config.user_pool_id;
+        match &self.config.issuer {
+            IssuerUrl::Local => format!("{}{}", self.documents_base(form), pool),
+            IssuerUrl::Region(region) => UserPool::in_region(region, pool)
+                .expect("validated by Config::validate")
+                .issuer(form),
+            IssuerUrl::Explicit(url) => url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `{base}/` or `{base}/issuer/`: where `form`'s documents of the pool are served.
+    fn documents_base(&self, form: IssuerForm) -> String {
+        match form {
+            IssuerForm::Original => format!("{}/", self.base_url),
+            IssuerForm::Updated => format!("{}{UPDATED_FORM_PREFIX}/", self.base_url),
+        }
     }
 
     /// The user pool id.
@@ -327,15 +340,22 @@ impl Issuer {
 
     /// Full URL of the token endpoint.
     pub fn token_endpoint(&self) -> String {
-        format!("{}/oauth2/token", self.base_url)
+        format!("{}{}", self.base_url, cognito::TOKEN_ENDPOINT_PATH)
     }
 
-    /// Full URL where this server publishes the pool's JWKS.
+    /// Full URL where this server publishes the JWKS of the issuer new tokens carry.
     pub fn jwks_uri(&self) -> String {
-        format!(
-            "{}/{}/.well-known/jwks.json",
-            self.base_url, self.config.user_pool_id
-        )
+        self.jwks_uri_of(self.config.issuer_form)
+    }
+
+    /// Full URL where this server publishes the JWKS of the pool's `form` (the same keys for
+    /// both forms, as Cognito's).
+    pub fn jwks_uri_of(&self, form: IssuerForm) -> String {
+        cognito::jwks_url(&format!(
+            "{}{}",
+            self.documents_base(form),
+            self.config.user_pool_id
+        ))
     }
 
     /// The key that signs new tokens.
@@ -353,8 +373,15 @@ impl Issuer {
         keys::jwks_document(self.config.signing_keys.iter().map(AsRef::as_ref))
     }
 
-    /// The OpenID discovery document, shaped like Cognito's.
+    /// The OpenID discovery document of the issuer new tokens carry.
     pub fn openid_configuration(&self) -> Value {
+        self.openid_configuration_of(self.config.issuer_form)
+    }
+
+    /// The OpenID discovery document of the pool's `form`, shaped like Cognito's: its `issuer`
+    /// is that form's (OpenID Connect Discovery 1.0 section 4.3: the issuer the document was
+    /// fetched under), its `jwks_uri` the JWKS under it.
+    pub fn openid_configuration_of(&self, form: IssuerForm) -> Value {
         let mut scopes: Vec<&str> = self
             .config
             .clients
@@ -364,8 +391,8 @@ impl Issuer {
         scopes.sort_unstable();
         scopes.dedup();
         json!({
-            "issuer": self.issuer_url,
-            "jwks_uri": self.jwks_uri(),
+            "issuer": self.issuer_url_of(form),
+            "jwks_uri": self.jwks_uri_of(form),
             "token_endpoint": self.token_endpoint(),
             "grant_types_supported": [CLIENT_CREDENTIALS],
             "response_types_supported": ["token"],
@@ -380,6 +407,14 @@ impl Issuer {
     /// For tests that need a valid token without a round trip.
     pub fn mint(&self, client_id: &str, scopes: &[impl AsRef<str>]) -> String {
         self.claims(client_id, scopes).sign(self.signing_key())
+    }
+
+    /// As [`mint`](Self::mint), carrying the pool's `form` of issuer whatever the configured
+    /// one: a pool switched between forms has tokens of both in circulation.
+    pub fn mint_as(&self, form: IssuerForm, client_id: &str, scopes: &[impl AsRef<str>]) -> String {
+        let mut claims = self.claims(client_id, scopes);
+        claims.iss = self.issuer_url_of(form);
+        claims.sign(self.signing_key())
     }
 
     /// The claims a token minted now for `client_id` and `scopes` would carry.
@@ -549,9 +584,36 @@ mod tests {
             regional.issuer_url(),
             "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X"
         );
+        config.issuer_form = IssuerForm::Updated;
+        let updated = Issuer::new(config.clone(), "http://127.0.0.1:1").unwrap();
+        assert_eq!(
+            updated.issuer_url(),
+            "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X"
+        );
+        assert_eq!(
+            updated.jwks_uri(),
+            "http://127.0.0.1:1/issuer/eu-west-1_X/.well-known/jwks.json"
+        );
         config.issuer = IssuerUrl::Explicit("http://issuer.test/pool/".into());
         let explicit = Issuer::new(config, "http://127.0.0.1:1").unwrap();
         assert_eq!(explicit.issuer_url(), "http://issuer.test/pool");
+    }
+
+    #[test]
+    fn local_issuers_of_both_forms_serve_their_documents_by_path() {
+        let issuer = issuer();
+        assert_eq!(
+            issuer.issuer_url_of(IssuerForm::Updated),
+            "http://127.0.0.1:9000/issuer/us-east-1_Test1"
+        );
+        for form in IssuerForm::ALL {
+            let discovery = issuer.openid_configuration_of(form);
+            let iss = issuer.issuer_url_of(form);
+            assert_eq!(discovery["issuer"], iss.as_str());
+            assert_eq!(discovery["jwks_uri"], cognito::jwks_url(&iss).as_str());
+            let token = issuer.mint_as(form, "both", &[READ]);
+            assert_eq!(payload(&token)["iss"], iss.as_str());
+        }
     }
 
     #[test]
@@ -662,7 +724,17 @@ mod tests {
         let client = || vec![AppClient::new("a", "b", [READ])];
         let mut config = Config::new("nopool", client());
         config.signing_keys = vec![shared_key()];
-        assert!(matches!(config.validate(), Err(ConfigError::UserPoolId(_))));
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::UserPool(CognitoError::UserPoolId(_)))
+        ));
+        config.user_pool_id = "us-east-1_Ok1".into();
+        config.issuer = IssuerUrl::Region("eu-west-1".into());
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::UserPool(CognitoError::RegionMismatch { .. }))
+        ));
+        config.issuer = IssuerUrl::Local;
         config.user_pool_id = "us-east-1_Ok1".into();
         assert_eq!(config.validate(), Ok(()));
         config.clients.extend(client());

@@ -1,5 +1,6 @@
-//! A JWKS endpoint that tests control: what it serves, whether it fails or is slow, and how many
-//! requests it received (the JWKS cache's penalty box and single flight are judged by that count).
+//! A JWKS endpoint that tests control: what it serves, with which status and headers, whether it
+//! fails or is slow, how many requests it received (the JWKS cache's penalty box and single
+//! flight are judged by that count) and the headers of the last one.
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -7,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::Value;
 
 use crate::keys::{SigningKey, jwks_document};
@@ -18,6 +21,33 @@ struct Served {
     hits: AtomicUsize,
     failing: AtomicBool,
     delay_ms: AtomicU64,
+    /// Status of successful answers (200 unless a test says otherwise).
+    status: Mutex<Option<StatusCode>>,
+    /// Headers added to (or replacing those of) every successful answer.
+    headers: Mutex<Vec<(HeaderName, HeaderValue)>>,
+    /// The method, path and headers of the last request, names lower-case.
+    last_request: Mutex<Option<Request>>,
+}
+
+/// What a client sent.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The method.
+    pub method: String,
+    /// The path.
+    pub path: String,
+    /// The headers, in order, names lower-case.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    /// The value of header `name` (lower-case), if sent once or more (the first).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A JWKS server on a free loopback port; it stops when dropped.
@@ -87,6 +117,30 @@ impl JwksServer {
         self.served.delay_ms.store(millis, Ordering::SeqCst);
     }
 
+    /// Answers with `status` instead of 200 (a redirect, a 204...), still with the document.
+    pub fn set_status(&self, status: u16) {
+        let status = StatusCode::from_u16(status).expect("a valid status code");
+        *self.served.status.lock().expect("not poisoned") = Some(status);
+    }
+
+    /// Sends header `name: value` with every answer (replacing `Content-Type` if so named).
+    pub fn set_header(&self, name: &str, value: &str) {
+        let name = HeaderName::from_bytes(name.as_bytes()).expect("a valid header name");
+        let value = HeaderValue::from_str(value).expect("a valid header value");
+        let mut headers = self.served.headers.lock().expect("not poisoned");
+        headers.retain(|(n, _)| *n != name);
+        headers.push((name, value));
+    }
+
+    /// The last request received.
+    pub fn last_request(&self) -> Option<Request> {
+        self.served
+            .last_request
+            .lock()
+            .expect("not poisoned")
+            .clone()
+    }
+
     /// Requests received so far.
     pub fn hits(&self) -> usize {
         self.served.hits.load(Ordering::SeqCst)
@@ -105,7 +159,21 @@ impl Drop for JwksServer {
     }
 }
 
-async fn serve(served: web::Data<Served>) -> HttpResponse {
+async fn serve(request: HttpRequest, served: web::Data<Served>) -> HttpResponse {
+    *served.last_request.lock().expect("not poisoned") = Some(Request {
+        method: request.method().to_string(),
+        path: request.path().to_owned(),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    });
     served.hits.fetch_add(1, Ordering::SeqCst);
     let delay = served.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
@@ -115,7 +183,15 @@ async fn serve(served: web::Data<Served>) -> HttpResponse {
         return HttpResponse::ServiceUnavailable().body("down");
     }
     let body = served.document.lock().expect("not poisoned").clone();
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body)
+    let status = served
+        .status
+        .lock()
+        .expect("not poisoned")
+        .unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    response.content_type("application/json");
+    for header in served.headers.lock().expect("not poisoned").iter() {
+        response.insert_header(header.clone());
+    }
+    response.body(body)
 }

@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use clap::Parser;
+use cognito_auth::cognito::IssuerForm;
 use local_cognito::issuer::{AppClient, Config, IssuerUrl};
 
 const NOT_FOR_PRODUCTION: &str = "FOR DEVELOPMENT AND TESTS ONLY, NEVER PRODUCTION: keys are \
@@ -37,9 +38,22 @@ struct Cli {
     #[arg(long, env = "COGNITO_ISSUER", conflicts_with = "region")]
     issuer: Option<String>,
 
-    /// Make `iss` Cognito's https://cognito-idp.{region}.amazonaws.com/{poolId}.
+    /// Make `iss` real Cognito's: https://cognito-idp.{region}.amazonaws.com/{poolId}, or with
+    /// LOCAL_COGNITO_ISSUER_FORM=updated https://issuer-cognito-idp.{region}.amazonaws.com/{poolId}.
     #[arg(long, env = "LOCAL_COGNITO_REGION")]
     region: Option<String>,
+
+    /// Which of the pool's two issuers tokens carry (Cognito's IssuerConfiguration): `original`
+    /// (http://LISTEN_ADDR/{poolId}) or `updated` (http://LISTEN_ADDR/issuer/{poolId}); the JWKS
+    /// and discovery document of both are always served.
+    #[arg(
+        long,
+        env = "LOCAL_COGNITO_ISSUER_FORM",
+        default_value = "original",
+        value_parser = ["original", "updated"],
+        conflicts_with = "issuer"
+    )]
+    issuer_form: String,
 
     /// App clients as CLIENT_ID:CLIENT_SECRET:SCOPE[,SCOPE...]; repeat the flag, or separate
     /// them with `;` in the variable.
@@ -98,6 +112,9 @@ async fn main() -> std::process::ExitCode {
         (None, Some(region)) => IssuerUrl::Region(region),
         (None, None) => IssuerUrl::Local,
     };
+    if cli.issuer_form == "updated" {
+        config.issuer_form = IssuerForm::Updated;
+    }
     if let Err(error) = config.validate() {
         eprintln!("local-cognito: invalid configuration: {error}");
         return std::process::ExitCode::from(2);

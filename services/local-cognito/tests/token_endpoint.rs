@@ -13,6 +13,15 @@ const POOL: &str = "us-east-1_HttpTest1";
 const READ: &str = "premium_api/read";
 const WRITE: &str = "premium_api/write";
 
+/// A 200 answer labelled as Cognito labels its JSON.
+fn assert_cognito_json(response: &reqwest::Response) {
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json;charset=UTF-8"
+    );
+}
+
 struct Running {
     base: String,
     handle: actix_web::dev::ServerHandle,
@@ -129,10 +138,7 @@ async fn basic_auth_without_scope_gets_every_allowed_scope_in_a_cognito_shaped_t
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/json;charset=UTF-8"
-    );
+    assert_cognito_json(&response);
     // RFC 6749 section 5.1: a token answer must not be cached.
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert_eq!(response.headers()["pragma"], "no-cache");
@@ -375,4 +381,39 @@ async fn basic_credentials_are_read_raw_as_cognito_documents() {
         .unwrap();
     assert_eq!(response.status(), 200);
     handle.stop(false).await;
+}
+
+#[tokio::test]
+async fn both_issuer_forms_publish_their_discovery_and_the_same_jwks() {
+    let issuer = Running::start().await;
+    let mut sets = Vec::new();
+    for (prefix, iss) in [
+        ("", format!("{}/{POOL}", issuer.base)),
+        ("/issuer", format!("{}/issuer/{POOL}", issuer.base)),
+    ] {
+        let (status, discovery) = issuer
+            .get_json(&format!("{prefix}/{POOL}/.well-known/openid-configuration"))
+            .await;
+        assert_eq!(status, 200);
+        // OpenID Connect Discovery 1.0, 4.3: the issuer the document was fetched under.
+        assert_eq!(discovery["issuer"], iss.as_str());
+        assert_eq!(
+            discovery["jwks_uri"],
+            format!("{iss}/.well-known/jwks.json")
+        );
+        let response = issuer
+            .http
+            .get(discovery["jwks_uri"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_cognito_json(&response);
+        assert!(response.headers().get("cache-control").is_none());
+        sets.push(response.json::<Value>().await.unwrap());
+    }
+    assert_eq!(sets[0], sets[1], "one pool, one key set under both issuers");
+    let (status, _) = issuer
+        .get_json("/issuer/us-east-1_Other/.well-known/jwks.json")
+        .await;
+    assert_eq!(status, 404);
 }

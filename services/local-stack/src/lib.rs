@@ -222,7 +222,8 @@ fn premium_config(
         CLIENT_ID,
     ])
     .map_err(|e| StackError::Premium(e.to_string()))?;
-    config.cognito_jwks_url = Some(format!("{issuer_url}/.well-known/jwks.json"));
+    // The JWKS at its default place under the issuer, whatever our environment says.
+    config.cognito_jwks_url = None;
     config.read_scope = None;
     config.write_scope = None;
     Ok(config)

@@ -12,11 +12,14 @@ const REALM: &str = "premium-content";
 /// What the request's `Authorization` header offers.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Presented<'a> {
-    /// No header, or an empty one.
+    /// No bearer credentials: no header, an empty one, or another scheme's credentials (`Basic
+    /// ...`). RFC 6750 section 3.1: a request that "attempted using an unsupported authentication
+    /// method" lacks authentication information, and its challenge carries no error code.
     Nothing,
     /// A token (after `Bearer `, or the bare value, as API Gateway's Cognito authorizer accepts).
     Token(&'a str),
-    /// A header that holds no usable bearer token (other scheme, several headers, non-ASCII).
+    /// A header that holds no usable bearer token (`Bearer` alone or with two values, several
+    /// headers, non-ASCII).
     Garbled,
 }
 
@@ -51,7 +54,7 @@ fn parse_authorization(value: &HeaderValue) -> Presented<'_> {
                 Presented::Token(token)
             }
         }
-        Some(_) => Presented::Garbled,
+        Some(_) => Presented::Nothing,
     }
 }
 
@@ -186,13 +189,18 @@ mod tests {
     }
 
     #[test]
-    fn other_schemes_and_odd_headers_are_garbled() {
+    fn other_schemes_are_no_bearer_credentials() {
+        for value in ["Basic dXNlcjpwYXNz", "Bearerx a.b.c", "DPoP a.b.c"] {
+            assert_eq!(presented(&[value]), "Nothing", "{value}");
+        }
+    }
+
+    #[test]
+    fn odd_bearer_headers_are_garbled() {
         for values in [
-            &["Basic dXNlcjpwYXNz"][..],
-            &["Bearer"],
+            &["Bearer"][..],
             &["Bearer a.b.c d"],
             &["Bearer a.b.c", "Bearer a.b.c"],
-            &["Bearerx a.b.c"],
         ] {
             assert_eq!(presented(values), "Garbled", "{values:?}");
         }
@@ -232,8 +240,20 @@ mod tests {
 
         let (status, challenge, text) = body(Rejection::BadSignature.into()).await;
         assert_eq!(status, 401);
-        assert!(challenge.unwrap().contains("error=\"invalid_token\""));
+        // RFC 6750 section 3: auth-params as quoted-strings, comma-separated.
+        assert_eq!(
+            challenge.as_deref(),
+            Some(
+                "Bearer realm=\"premium-content\", error=\"invalid_token\", \
+                 error_description=\"The access token is invalid\""
+            )
+        );
         assert_eq!(text, r#"{"message":"Unauthorized"}"#);
+        let response = AuthError::from(Rejection::Expired).error_response();
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            "application/json"
+        );
 
         let (status, challenge, text) =
             body(AuthError::InsufficientScope("premium_api/write".into())).await;

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use cognito_auth::cognito::{CognitoError, UserPool};
 use cognito_auth::scopes::ResourceScopes;
+use cognito_auth::trusted_issuers::IssuerJwks;
 
 /// premium-content configuration, from flags or the environment.
 #[derive(Debug, Clone, clap::Parser)]
@@ -18,19 +20,23 @@ pub struct Config {
     #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
     pub listen_addr: SocketAddr,
 
-    /// AWS region of the user pool (with COGNITO_USER_POOL_ID gives the issuer).
+    /// AWS region of the user pool; when set, it must be the region of COGNITO_USER_POOL_ID.
     #[arg(long, env = "AWS_REGION")]
     pub aws_region: Option<String>,
 
-    /// Cognito user pool id, e.g. us-east-1_AbCdEf123.
+    /// Cognito user pool id, e.g. us-east-1_AbCdEf123: tokens of both its issuers are accepted,
+    /// https://cognito-idp.{region}.amazonaws.com/{poolId} and
+    /// https://issuer-cognito-idp.{region}.amazonaws.com/{poolId}, each checked against its own
+    /// {issuer}/.well-known/jwks.json.
     #[arg(long, env = "COGNITO_USER_POOL_ID")]
     pub cognito_user_pool_id: Option<String>,
 
-    /// Exact token issuer; overrides AWS_REGION + COGNITO_USER_POOL_ID.
+    /// Exact token issuer, the only one accepted; overrides AWS_REGION + COGNITO_USER_POOL_ID.
     #[arg(long, env = "COGNITO_ISSUER")]
     pub cognito_issuer: Option<String>,
 
-    /// JWKS location [default: {issuer}/.well-known/jwks.json].
+    /// JWKS location of COGNITO_ISSUER [default: {issuer}/.well-known/jwks.json]; needs
+    /// COGNITO_ISSUER (a user pool has two issuers, each with its own JWKS).
     #[arg(long, env = "COGNITO_JWKS_URL")]
     pub cognito_jwks_url: Option<String>,
 
@@ -74,8 +80,8 @@ pub struct Config {
 /// Configuration that cannot work; the message names the variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// Neither an issuer nor the pair that derives it.
-    #[error("set COGNITO_ISSUER, or both AWS_REGION and COGNITO_USER_POOL_ID")]
+    /// Neither an issuer nor the pool id that derives them.
+    #[error("set COGNITO_ISSUER, or COGNITO_USER_POOL_ID (with AWS_REGION)")]
     NoIssuer,
     /// A variable holds an unusable value.
     #[error("{variable}: {problem}")]
@@ -97,10 +103,9 @@ fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
 /// The resolved settings the service runs on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    /// Exact issuer.
-    pub issuer: String,
-    /// JWKS URL.
-    pub jwks_url: String,
+    /// The issuers tokens may carry, each with its JWKS URL: one with COGNITO_ISSUER, both forms
+    /// of the user pool (original first) otherwise.
+    pub issuers: Vec<IssuerJwks>,
     /// Scope for reads.
     pub read_scope: String,
     /// Scope for writes.
@@ -120,30 +125,7 @@ pub struct Settings {
 impl Config {
     /// Resolves derived values and checks every variable.
     pub fn resolve(&self) -> Result<Settings, ConfigError> {
-        let issuer = match non_empty(&self.cognito_issuer) {
-            Some(issuer) => {
-                check_http_url("COGNITO_ISSUER", issuer)?;
-                issuer.to_owned()
-            }
-            None => {
-                let (Some(region), Some(pool)) = (
-                    non_empty(&self.aws_region),
-                    non_empty(&self.cognito_user_pool_id),
-                ) else {
-                    return Err(ConfigError::NoIssuer);
-                };
-                check_identifier("AWS_REGION", region)?;
-                check_identifier("COGNITO_USER_POOL_ID", pool)?;
-                format!("https://cognito-idp.{region}.amazonaws.com/{pool}")
-            }
-        };
-        let jwks_url = match non_empty(&self.cognito_jwks_url) {
-            Some(url) => {
-                check_http_url("COGNITO_JWKS_URL", url)?;
-                url.to_owned()
-            }
-            None => format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')),
-        };
+        let issuers = self.issuers()?;
         let ResourceScopes {
             read: read_scope,
             write: write_scope,
@@ -170,8 +152,7 @@ impl Config {
             ));
         }
         Ok(Settings {
-            issuer,
-            jwks_url,
+            issuers,
             read_scope,
             write_scope,
             client_ids,
@@ -180,6 +161,51 @@ impl Config {
             jwks_refresh: Duration::from_secs(self.jwks_refresh_seconds),
             http_workers: (self.http_workers > 0).then_some(self.http_workers),
         })
+    }
+}
+
+impl Config {
+    /// COGNITO_ISSUER alone, with COGNITO_JWKS_URL or its default; else both issuers of the pool.
+    fn issuers(&self) -> Result<Vec<IssuerJwks>, ConfigError> {
+        let jwks_url = non_empty(&self.cognito_jwks_url);
+        if let Some(url) = jwks_url {
+            check_http_url("COGNITO_JWKS_URL", url)?;
+        }
+        if let Some(issuer) = non_empty(&self.cognito_issuer) {
+            check_http_url("COGNITO_ISSUER", issuer)?;
+            return Ok(vec![match jwks_url {
+                Some(url) => IssuerJwks {
+                    issuer: issuer.to_owned(),
+                    jwks_url: url.to_owned(),
+                },
+                None => IssuerJwks::at_default_place(issuer),
+            }]);
+        }
+        let Some(pool_id) = non_empty(&self.cognito_user_pool_id) else {
+            return Err(ConfigError::NoIssuer);
+        };
+        let pool = match non_empty(&self.aws_region) {
+            Some(region) => UserPool::in_region(region, pool_id),
+            None => UserPool::from_id(pool_id),
+        }
+        .map_err(|error| match error {
+            CognitoError::UserPoolId(_) => invalid("COGNITO_USER_POOL_ID", error.to_string()),
+            _ => invalid("AWS_REGION", error.to_string()),
+        })?;
+        let issuers = IssuerJwks::of_user_pool(&pool);
+        if jwks_url.is_some() {
+            let names: Vec<&str> = issuers.iter().map(|i| i.issuer.as_str()).collect();
+            return Err(invalid(
+                "COGNITO_JWKS_URL",
+                format!(
+                    "user pool {pool} has two issuers ({}), each publishing its own JWKS; set \
+                     COGNITO_ISSUER to the one issuer this JWKS belongs to, or unset \
+                     COGNITO_JWKS_URL",
+                    names.join(" and ")
+                ),
+            ));
+        }
+        Ok(issuers)
     }
 }
 
@@ -196,17 +222,6 @@ fn check_http_url(variable: &'static str, value: &str) -> Result<(), ConfigError
     Ok(())
 }
 
-fn check_identifier(variable: &'static str, value: &str) -> Result<(), ConfigError> {
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        Ok(())
-    } else {
-        Err(invalid(variable, "may hold only letters, digits, - and _"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,8 +233,15 @@ mod tests {
         Config::try_parse_from(argv).unwrap().resolve()
     }
 
+    fn issuer_jwks(issuer: &str, jwks_url: &str) -> IssuerJwks {
+        IssuerJwks {
+            issuer: issuer.into(),
+            jwks_url: jwks_url.into(),
+        }
+    }
+
     #[test]
-    fn issuer_and_jwks_derive_from_region_and_pool() {
+    fn both_issuers_and_their_jwks_derive_from_region_and_pool() {
         let s = parse(&[
             "--aws-region",
             "eu-west-1",
@@ -228,12 +250,17 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            s.issuer,
-            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
-        );
-        assert_eq!(
-            s.jwks_url,
-            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
+            s.issuers,
+            [
+                issuer_jwks(
+                    "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+                    "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
+                ),
+                issuer_jwks(
+                    "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+                    "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
+                ),
+            ]
         );
         assert_eq!(s.read_scope, "premium_api/read");
         assert_eq!(s.write_scope, "premium_api/write");
@@ -260,8 +287,13 @@ mod tests {
             " a, b ,,c",
         ])
         .unwrap();
-        assert_eq!(s.issuer, "http://127.0.0.1:9000/pool");
-        assert_eq!(s.jwks_url, "http://127.0.0.1:9001/keys");
+        assert_eq!(
+            s.issuers,
+            [issuer_jwks(
+                "http://127.0.0.1:9000/pool",
+                "http://127.0.0.1:9001/keys"
+            )]
+        );
         assert_eq!(s.read_scope, "unicorn/read");
         assert_eq!(s.write_scope, "other/write");
         assert_eq!(s.client_ids, ["a", "b", "c"]);
@@ -313,6 +345,70 @@ mod tests {
             let message = parse(&args).unwrap_err().to_string();
             assert!(message.starts_with(variable), "{message}");
         }
+    }
+
+    #[test]
+    fn the_region_comes_from_the_pool_id_and_must_agree_with_aws_region() {
+        let s = parse(&["--cognito-user-pool-id", "ap-southeast-2_Z9"]).unwrap();
+        assert_eq!(
+            s.issuers[1].issuer,
+            "https://issuer-cognito-idp.ap-southeast-2.amazonaws.com/ap-southeast-2_Z9"
+        );
+        let message = parse(&[
+            "--aws-region",
+            "eu-west-1",
+            "--cognito-user-pool-id",
+            "us-east-1_AbC",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            message,
+            "AWS_REGION: user pool us-east-1_AbC is in us-east-1, not eu-west-1"
+        );
+        let message = parse(&["--cognito-user-pool-id", "pool"])
+            .unwrap_err()
+            .to_string();
+        assert!(message.starts_with("COGNITO_USER_POOL_ID: "), "{message}");
+    }
+
+    #[test]
+    fn an_explicit_issuer_is_the_only_one_whatever_its_form() {
+        let updated = "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123";
+        let s = parse(&[
+            "--cognito-issuer",
+            &format!("{updated}/"),
+            "--cognito-user-pool-id",
+            "eu-west-1_AbC123",
+        ])
+        .unwrap();
+        // Exact means exact, a trailing slash included; only the JWKS URL is normalised.
+        assert_eq!(
+            s.issuers,
+            [issuer_jwks(
+                &format!("{updated}/"),
+                &format!("{updated}/.well-known/jwks.json")
+            )]
+        );
+    }
+
+    #[test]
+    fn a_jwks_url_with_a_derived_pool_is_ambiguous() {
+        let message = parse(&[
+            "--aws-region",
+            "eu-west-1",
+            "--cognito-user-pool-id",
+            "eu-west-1_AbC123",
+            "--cognito-jwks-url",
+            "https://keys.example/jwks.json",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            message.starts_with("COGNITO_JWKS_URL: user pool eu-west-1_AbC123 has two issuers"),
+            "{message}"
+        );
+        assert!(message.contains("set COGNITO_ISSUER"), "{message}");
     }
 
     #[test]

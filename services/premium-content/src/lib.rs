@@ -9,13 +9,15 @@ pub mod metrics;
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::ContentType;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use cognito_auth::jwks::{JwksCache, JwksSettings};
+use cognito_auth::cognito::UserPool;
+use cognito_auth::jwks::{self, JwksSettings};
+use cognito_auth::trusted_issuers::{TrustedIssuers, TrustedPool};
 use cognito_auth::verifier::{Claims, Rejection, Verifier, VerifierConfig};
 
 pub use crate::auth::AuthError;
@@ -27,7 +29,7 @@ use crate::metrics::Metrics;
 pub const PREMIUM_PATH: &str = "/home/premium";
 /// Liveness.
 pub const HEALTHZ_PATH: &str = "/healthz";
-/// Readiness: signing keys loaded.
+/// Readiness: signing keys loaded (those of either issuer of the user pool).
 pub const READYZ_PATH: &str = "/readyz";
 /// Prometheus metrics.
 pub const METRICS_PATH: &str = "/metrics";
@@ -46,6 +48,9 @@ pub enum StartError {
     /// The HTTP client for the JWKS could not be built.
     #[error("cannot build the JWKS HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),
+    /// The issuers cannot be trusted together (the same one twice).
+    #[error("{0}")]
+    Trust(#[source] cognito_auth::trusted_issuers::TrustError),
     /// The listener could not be served.
     #[error("cannot serve on the listener: {0}")]
     Listen(#[source] std::io::Error),
@@ -92,36 +97,40 @@ impl State {
     }
 }
 
-/// Builds the service on `listener` and returns the running server (await it, or spawn it and
-/// stop it with `server.handle().stop(true)`). Starts loading the signing keys in the
-/// background; `/readyz` answers 503 until they are loaded. Must be called within a tokio
-/// runtime.
+/// Resolves `config` and [`serve`]s it.
 pub async fn start(config: Config, listener: TcpListener) -> Result<Server, StartError> {
-    let settings = config.resolve()?;
-    let http = reqwest::Client::builder()
-        // JWKS fetches are minutes apart: an idle pooled connection would only go stale.
-        .pool_max_idle_per_host(0)
-        .connect_timeout(Duration::from_secs(3))
-        .user_agent(concat!("premium-content/", env!("CARGO_PKG_VERSION")))
-        .build()
+    serve(config.resolve()?, listener).await
+}
+
+/// Builds the service on `listener` and returns the running server (await it, or spawn it and
+/// stop it with `server.handle().stop(true)`). Starts loading the signing keys of every issuer
+/// in the background; `/readyz` answers 503 until those of at least one are loaded (see
+/// [`TrustedIssuers::is_ready`]). Must be called within a tokio runtime.
+pub async fn serve(settings: Settings, listener: TcpListener) -> Result<Server, StartError> {
+    let http = jwks::http_client(concat!("premium-content/", env!("CARGO_PKG_VERSION")))
         .map_err(StartError::HttpClient)?;
-    let jwks = Arc::new(JwksCache::new(
-        settings.jwks_url.clone(),
-        http,
-        JwksSettings {
-            refresh_interval: settings.jwks_refresh,
-            ..JwksSettings::default()
-        },
-    ));
-    jwks.start_background();
+    let jwks_settings = JwksSettings {
+        refresh_interval: settings.jwks_refresh,
+        min_refresh_interval: JwksSettings::default()
+            .min_refresh_interval
+            .min(settings.jwks_refresh),
+        ..JwksSettings::default()
+    };
+    let pool = TrustedPool::with_caches(
+        &settings.issuers,
+        settings.client_ids.clone(),
+        &http,
+        &jwks_settings,
+    );
+    let trusted = TrustedIssuers::new(vec![pool]).map_err(StartError::Trust)?;
+    trusted.start_background();
     let verifier = Arc::new(Verifier::new(
         VerifierConfig {
-            client_ids: settings.client_ids.clone(),
             leeway: settings.leeway,
             cache_capacity: settings.cache_capacity,
-            ..VerifierConfig::new(settings.issuer.clone())
+            ..VerifierConfig::default()
         },
-        jwks,
+        trusted,
     ));
     let state = web::Data::new(State {
         verifier: verifier.clone(),
@@ -165,10 +174,25 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Server, Star
         None => server,
     };
     let server = server.listen(listener).map_err(StartError::Listen)?.run();
+    if let [only] = settings.issuers.as_slice()
+        && let Some((form, pool)) = UserPool::from_issuer(&only.issuer)
+    {
+        tracing::info!(
+            issuer = %only.issuer,
+            "COGNITO_ISSUER is the {form} issuer of user pool {pool}: tokens carrying its other \
+             issuer form are refused (set COGNITO_USER_POOL_ID instead to accept both)"
+        );
+    }
+    let issuers: Vec<&str> = settings.issuers.iter().map(|i| i.issuer.as_str()).collect();
+    let jwks_urls: Vec<&str> = settings
+        .issuers
+        .iter()
+        .map(|i| i.jwks_url.as_str())
+        .collect();
     tracing::info!(
         %address,
-        issuer = %settings.issuer,
-        jwks_url = %settings.jwks_url,
+        issuers = ?issuers,
+        jwks_urls = ?jwks_urls,
         read_scope = %settings.read_scope,
         write_scope = %settings.write_scope,
         allowed_clients = settings.client_ids.len(),
@@ -223,7 +247,7 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<State>) -> HttpResponse {
-    if state.verifier.jwks().is_ready() {
+    if state.verifier.is_ready() {
         json(StatusCode::OK, r#"{"status":"ready"}"#)
     } else {
         json(

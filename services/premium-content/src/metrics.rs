@@ -3,9 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cognito_auth::jwks::JwksCache;
 use cognito_auth::verifier::{Rejection, Verifier};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
@@ -118,22 +120,65 @@ impl Metrics {
 #[derive(Debug)]
 struct VerifierCollector(Arc<Verifier>);
 
+/// Labels of a per-issuer JWKS series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IssuerLabels {
+    /// The trusted `iss` whose JWKS the series describes.
+    issuer: String,
+}
+
 impl Collector for VerifierCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let jwks = self.0.jwks();
-        let stats = jwks.stats();
-        let (hits, misses) = self.0.cache_stats().unwrap_or_default();
+        let trusted = self.0.trusted();
+        let per_issuer = |measure: fn(&JwksCache) -> i64| -> Vec<(IssuerLabels, i64)> {
+            trusted
+                .issuers()
+                .map(|issuer| {
+                    let labels = IssuerLabels {
+                        issuer: issuer.issuer().to_owned(),
+                    };
+                    (labels, measure(issuer.jwks()))
+                })
+                .collect()
+        };
         let counters = [
             (
                 "jwks_fetches",
-                "JWKS fetches attempted (startup, refresh, unknown kid)",
-                stats.fetches(),
+                "JWKS fetches attempted (startup, refresh, unknown kid), by issuer",
+                per_issuer(|jwks| jwks.stats().fetches() as i64),
             ),
             (
                 "jwks_fetch_failures",
-                "JWKS fetches that failed (cached keys stay in use)",
-                stats.failures(),
+                "JWKS fetches that failed (cached keys stay in use), by issuer",
+                per_issuer(|jwks| jwks.stats().failures() as i64),
             ),
+        ];
+        for (name, help, series) in counters {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for (labels, value) in &series {
+                ConstCounter::new(*value as u64).encode(family.encode_family(labels)?)?;
+            }
+        }
+        let gauges = [
+            (
+                "jwks_keys",
+                "Keys in the cached JWKS, by issuer",
+                per_issuer(|jwks| jwks.key_set().map_or(0, |set| set.len() as i64)),
+            ),
+            (
+                "jwks_issuer_ready",
+                "1 once the issuer's signing keys are loaded",
+                per_issuer(|jwks| i64::from(jwks.is_ready())),
+            ),
+        ];
+        for (name, help, series) in gauges {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for (labels, value) in &series {
+                ConstGauge::new(*value).encode(family.encode_family(labels)?)?;
+            }
+        }
+        let (hits, misses) = self.0.cache_stats().unwrap_or_default();
+        let counters = [
             (
                 "verified_token_cache_hits",
                 "Tokens accepted from the verified-token cache",
@@ -150,20 +195,13 @@ impl Collector for VerifierCollector {
             let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
             counter.encode(metric)?;
         }
-        let keys = jwks.key_set().map_or(0, |set| set.len() as i64);
-        let gauges = [
-            (
-                "jwks_ready",
-                "1 once signing keys are loaded",
-                i64::from(jwks.is_ready()),
-            ),
-            ("jwks_keys", "Keys in the cached JWKS", keys),
-        ];
-        for (name, help, value) in gauges {
-            let gauge = ConstGauge::new(value);
-            let metric = encoder.encode_descriptor(name, help, None, gauge.metric_type())?;
-            gauge.encode(metric)?;
-        }
-        Ok(())
+        let ready = ConstGauge::new(i64::from(self.0.is_ready()));
+        let metric = encoder.encode_descriptor(
+            "jwks_ready",
+            "1 once signing keys are loaded (readiness: any issuer of the user pool)",
+            None,
+            ready.metric_type(),
+        )?;
+        ready.encode(metric)
     }
 }

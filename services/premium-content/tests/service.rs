@@ -4,7 +4,7 @@ mod support;
 
 use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::SigningKey;
-use support::{Premium, call, claims};
+use support::{ISSUER, Premium, call, claims};
 
 const READ: &str = r#"{"message":"Premium Content: OAuth Scope: Read"}"#;
 const WRITE: &str = r#"{"message":"Premium Content: OAuth Scope: Write"}"#;
@@ -70,8 +70,9 @@ async fn serves_the_contract() {
         "premium_content_auth_rejections_total{reason=\"insufficient_scope\"} 2",
         "premium_content_auth_rejections_total{reason=\"missing_token\"} 1",
         "premium_content_auth_rejections_total{reason=\"malformed\"} 1",
-        "premium_content_jwks_fetches_total 1",
-        "premium_content_jwks_fetch_failures_total 0",
+        &format!("premium_content_jwks_fetches_total{{issuer=\"{ISSUER}\"}} 1"),
+        &format!("premium_content_jwks_fetch_failures_total{{issuer=\"{ISSUER}\"}} 0"),
+        &format!("premium_content_jwks_issuer_ready{{issuer=\"{ISSUER}\"}} 1"),
         "premium_content_jwks_ready 1",
         "premium_content_token_verification_seconds_count 7",
         // Each distinct token is verified in full once (read, both, write, not.a.token); later

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::clock::ManualClock;
 use crate::jwks::{JwksCache, JwksSettings, KeySet};
+use crate::trusted_issuers::{TrustedIssuer, TrustedIssuers, TrustedPool};
 
 const ISS: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example";
 const NOW: f64 = 1_800_000_000.0;
@@ -35,14 +36,30 @@ fn jwks_with(document: Value) -> Arc<JwksCache> {
     Arc::new(jwks)
 }
 
-fn fixture_with(config: VerifierConfig, document: Value) -> Fixture {
+fn fixture_trusting(config: VerifierConfig, pools: Vec<TrustedPool>) -> Fixture {
     let clock = Arc::new(ManualClock::at(NOW));
-    let verifier = Verifier::with_clock(config, jwks_with(document), clock.clone());
+    let trusted = TrustedIssuers::new(pools).unwrap();
+    let verifier = Verifier::with_clock(config, trusted, clock.clone());
     Fixture { verifier, clock }
 }
 
+/// Trusts `ISS` alone, any client, with `document` as its JWKS.
+fn fixture_with(config: VerifierConfig, document: Value) -> Fixture {
+    fixture_for_clients(config, Vec::new(), document)
+}
+
+fn fixture_for_clients(config: VerifierConfig, clients: Vec<String>, document: Value) -> Fixture {
+    let issuer = TrustedIssuer::new(ISS, jwks_with(document));
+    fixture_trusting(config, vec![TrustedPool::new(vec![issuer], clients)])
+}
+
 fn fixture() -> Fixture {
-    fixture_with(VerifierConfig::new(ISS), jwks_document([&*KEY]))
+    fixture_with(VerifierConfig::default(), jwks_document([&*KEY]))
+}
+
+/// The JWKS cache of the fixture's first issuer.
+fn first_jwks(f: &Fixture) -> &Arc<JwksCache> {
+    f.verifier.trusted().issuers().next().unwrap().jwks()
 }
 
 fn claims() -> Value {
@@ -122,9 +139,11 @@ fn accepts_non_integer_numeric_dates() {
 
 #[test]
 fn accepts_allowed_client() {
-    let mut config = VerifierConfig::new(ISS);
-    config.client_ids = vec!["other".into(), "client-a".into()];
-    let f = fixture_with(config, jwks_document([&*KEY]));
+    let f = fixture_for_clients(
+        VerifierConfig::default(),
+        vec!["other".into(), "client-a".into()],
+        jwks_document([&*KEY]),
+    );
     assert_eq!(accept(&f, &KEY.sign(&claims())).client_id, "client-a");
 }
 
@@ -139,7 +158,7 @@ fn accepts_jwk_without_alg_and_use() {
     let mut jwk = KEY.public_jwk();
     jwk.as_object_mut().unwrap().remove("alg");
     jwk.as_object_mut().unwrap().remove("use");
-    let f = fixture_with(VerifierConfig::new(ISS), json!({ "keys": [jwk] }));
+    let f = fixture_with(VerifierConfig::default(), json!({ "keys": [jwk] }));
     accept(&f, &KEY.sign(&claims()));
 }
 
@@ -155,7 +174,7 @@ fn accepts_with_unrelated_header_members_ignored() {
 #[test]
 fn accepts_each_key_of_a_rotating_set() {
     let next = SigningKey::generate("key-2");
-    let f = fixture_with(VerifierConfig::new(ISS), jwks_document([&*KEY, &next]));
+    let f = fixture_with(VerifierConfig::default(), jwks_document([&*KEY, &next]));
     accept(&f, &KEY.sign(&claims()));
     accept(&f, &next.sign(&claims()));
 }
@@ -179,7 +198,7 @@ fn cache_stops_accepting_when_the_key_leaves_the_jwks() {
     let token = KEY.sign(&claims());
     accept(&f, &token);
     let replacement = SigningKey::generate("key-2");
-    f.verifier.jwks().install(
+    first_jwks(&f).install(
         KeySet::parse(&serde_json::to_vec(&jwks_document([&replacement])).unwrap()).unwrap(),
     );
     assert_eq!(reject(&f, &token), Rejection::UnknownKid);
@@ -190,22 +209,19 @@ fn cache_survives_a_refresh_publishing_the_same_key() {
     let f = fixture();
     let token = KEY.sign(&claims());
     accept(&f, &token);
-    f.verifier
-        .jwks()
+    first_jwks(&f)
         .install(KeySet::parse(&serde_json::to_vec(&jwks_document([&*KEY])).unwrap()).unwrap());
     let cache = f.verifier.cache.as_ref().unwrap();
     let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-    assert!(
-        cache
-            .get(&digest, NOW, f.verifier.config(), f.verifier.jwks())
-            .is_some()
-    );
+    assert!(cache.get(&digest, NOW, f.verifier.config()).is_some());
 }
 
 #[test]
 fn cache_disabled_with_zero_capacity() {
-    let mut config = VerifierConfig::new(ISS);
-    config.cache_capacity = 0;
+    let config = VerifierConfig {
+        cache_capacity: 0,
+        ..VerifierConfig::default()
+    };
     let f = fixture_with(config, jwks_document([&*KEY]));
     accept(&f, &KEY.sign(&claims()));
     assert!(f.verifier.cache.is_none());
@@ -221,7 +237,14 @@ fn cache_stays_bounded() {
     };
     let claims = accept(&fixture(), &KEY.sign(&claims()));
     for i in 0..100u8 {
-        cache.insert([i; 32], &claims, "key-1".into(), jwk.clone(), NOW);
+        cache.insert(
+            [i; 32],
+            &claims,
+            "key-1".into(),
+            jwk.clone(),
+            jwks.clone(),
+            NOW,
+        );
         assert!(cache.len() <= 8);
     }
 }
@@ -424,9 +447,11 @@ fn wrong_token_use() {
 
 #[test]
 fn client_not_allowed() {
-    let mut config = VerifierConfig::new(ISS);
-    config.client_ids = vec!["client-b".into()];
-    let f = fixture_with(config, jwks_document([&*KEY]));
+    let f = fixture_for_clients(
+        VerifierConfig::default(),
+        vec!["client-b".into()],
+        jwks_document([&*KEY]),
+    );
     assert_eq!(
         reject(&f, &KEY.sign(&claims())),
         Rejection::ClientNotAllowed
@@ -447,8 +472,10 @@ fn expired() {
 
 #[test]
 fn expired_with_zero_leeway() {
-    let mut config = VerifierConfig::new(ISS);
-    config.leeway = Duration::ZERO;
+    let config = VerifierConfig {
+        leeway: Duration::ZERO,
+        ..VerifierConfig::default()
+    };
     let f = fixture_with(config, jwks_document([&*KEY]));
     let token = KEY.sign(&with(claims(), "exp", json!(NOW)));
     assert_eq!(reject(&f, &token), Rejection::Expired);
@@ -490,7 +517,7 @@ fn unsuitable_key() {
     ec["kty"] = json!("EC");
     let spare = SigningKey::generate("spare");
     let f = fixture_with(
-        VerifierConfig::new(ISS),
+        VerifierConfig::default(),
         json!({"keys": [rs512, enc, ec, spare.public_jwk()]}),
     );
     for kid in ["key-1", "enc", "ec"] {
@@ -538,7 +565,11 @@ fn keys_unavailable() {
     ));
     let clock = Arc::new(ManualClock::at(NOW));
     let f = Fixture {
-        verifier: Verifier::with_clock(VerifierConfig::new(ISS), jwks, clock.clone()),
+        verifier: Verifier::with_clock(
+            VerifierConfig::default(),
+            TrustedIssuers::single(ISS, jwks),
+            clock.clone(),
+        ),
         clock,
     };
     let rejection = reject(&f, &KEY.sign(&claims()));
@@ -555,4 +586,95 @@ fn reasons_are_distinct_snake_case_labels() {
             .iter()
             .all(|l| l.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
     );
+}
+
+// ---- several trusted issuers ----
+
+const UPDATED_ISS: &str = "https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_Example";
+const OTHER_ISS: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other";
+
+/// Pool one: `ISS` and `UPDATED_ISS`, each with its own JWKS publishing `KEY`; pool two:
+/// `OTHER_ISS`, whose JWKS publishes `OTHER` under the same kid plus `third`, for client-z only.
+fn two_pools(third: &SigningKey) -> Fixture {
+    let pool_one = TrustedPool::new(
+        vec![
+            TrustedIssuer::new(ISS, jwks_with(jwks_document([&*KEY]))),
+            TrustedIssuer::new(UPDATED_ISS, jwks_with(jwks_document([&*KEY]))),
+        ],
+        Vec::new(),
+    );
+    let pool_two = TrustedPool::new(
+        vec![TrustedIssuer::new(
+            OTHER_ISS,
+            jwks_with(jwks_document([&*OTHER, third])),
+        )],
+        vec!["client-z".into()],
+    );
+    fixture_trusting(VerifierConfig::default(), vec![pool_one, pool_two])
+}
+
+#[test]
+fn accepts_both_issuer_forms_of_a_pool() {
+    let f = two_pools(&SigningKey::generate("third"));
+    for iss in [ISS, UPDATED_ISS] {
+        let claims = accept(&f, &KEY.sign(&with(claims(), "iss", json!(iss))));
+        assert_eq!(claims.issuer, iss);
+    }
+}
+
+#[test]
+fn a_kid_of_another_issuer_never_verifies() {
+    let third = SigningKey::generate("third");
+    let f = two_pools(&third);
+    // "third" is published only by OTHER_ISS: a token naming ISS cannot borrow it.
+    let borrowed = third.sign(&with(claims(), "iss", json!(ISS)));
+    assert_eq!(reject(&f, &borrowed), Rejection::UnknownKid);
+    // "key-1" is published by both pools, as different keys: each verifies only its own tokens.
+    let confused = OTHER.sign(&with(claims(), "iss", json!(UPDATED_ISS)));
+    assert_eq!(reject(&f, &confused), Rejection::BadSignature);
+    let own = OTHER.sign(&with(
+        with(claims(), "iss", json!(OTHER_ISS)),
+        "client_id",
+        json!("client-z"),
+    ));
+    assert_eq!(accept(&f, &own).issuer, OTHER_ISS);
+}
+
+#[test]
+fn client_allow_lists_are_per_pool() {
+    let f = two_pools(&SigningKey::generate("third"));
+    let other_pool = OTHER.sign(&with(claims(), "iss", json!(OTHER_ISS)));
+    assert_eq!(reject(&f, &other_pool), Rejection::ClientNotAllowed);
+    accept(
+        &f,
+        &KEY.sign(&with(claims(), "client_id", json!("client-z"))),
+    );
+}
+
+#[test]
+fn a_cached_token_is_checked_against_its_own_issuers_jwks() {
+    let f = two_pools(&SigningKey::generate("third"));
+    let token = KEY.sign(&with(claims(), "iss", json!(UPDATED_ISS)));
+    accept(&f, &token);
+    let original = f.verifier.trusted().get(ISS).unwrap().1.jwks().clone();
+    let updated = f
+        .verifier
+        .trusted()
+        .get(UPDATED_ISS)
+        .unwrap()
+        .1
+        .jwks()
+        .clone();
+    let empty_of_key_1 = || {
+        KeySet::parse(&serde_json::to_vec(&jwks_document([&SigningKey::generate("k2")])).unwrap())
+            .unwrap()
+    };
+    original.install(empty_of_key_1());
+    assert_eq!(
+        accept(&f, &token).issuer,
+        UPDATED_ISS,
+        "other issuer's JWKS is irrelevant"
+    );
+    updated.install(empty_of_key_1());
+    assert_eq!(reject(&f, &token), Rejection::UnknownKid);
 }
