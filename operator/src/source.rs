@@ -251,7 +251,7 @@ mod tests {
                 "unicorn_read_scope": format!("read{stray}"),
                 "unicorn_write_scope": format!("write{stray}"),
             });
-            let map = complete(creds(&json.to_string()), &s, "us-east-1").to_map();
+            let map = complete(creds(&json.to_string()), &s).to_map();
             assert_eq!(map["client_id"], "1example23456789", "{stray:?}");
             assert_eq!(
                 map["client_secret"], "Ab3dEf6hIj+KlMnOp+QrStUv9x",
