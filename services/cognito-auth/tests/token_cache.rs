@@ -10,6 +10,7 @@ use cognito_auth::token_cache::{CachePolicy, TokenCache, TokenCacheError};
 use cognito_auth::token_client::{OAuthErrorCode, TokenClient, TokenError};
 use local_cognito::faults::{Fault, TestIssuer};
 use local_cognito::issuer::{AppClient, Config};
+use test_support::wait_until;
 
 const CLIENT_ID: &str = "client-1";
 
@@ -65,14 +66,6 @@ fn cache(cognito: &TestIssuer, clock: &Arc<ManualClock>, policy: CachePolicy) ->
 
 fn read() -> Vec<String> {
     vec!["api/read".to_owned()]
-}
-
-async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while !done() {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,7 +241,7 @@ async fn renews_inside_the_margin_without_a_failed_call() {
         issued(&cognito, 1)
     );
     assert!(started.elapsed() < Duration::from_millis(40));
-    wait_for("the background renewal", || cognito.faults.issued() == 2).await;
+    wait_until("the background renewal", || cognito.faults.issued() == 2).await;
     // The endpoint counts a token just before sending it: the cache holds it a moment later, and
     // serves the old one until then.
     let renewed = issued(&cognito, 2);
@@ -283,7 +276,7 @@ async fn a_valid_token_keeps_serving_while_the_endpoint_fails() {
         );
     }
     // One background renewal with bounded retries (3 attempts), then a cooldown.
-    wait_for("the renewal attempts", || cognito.faults.requests() == 4).await;
+    wait_until("the renewal attempts", || cognito.faults.requests() == 4).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         cache.get(&read()).await.unwrap().expose(),

@@ -2,10 +2,8 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use support::*;
-use test_support::closed_url;
+use test_support::{closed_url, wait_until};
 
 fn secret_files<'a>(secret: &'a str, token_url: &'a str) -> [(&'static str, &'a str); 4] {
     [
@@ -14,14 +12,6 @@ fn secret_files<'a>(secret: &'a str, token_url: &'a str) -> [(&'static str, &'a 
         ("token_endpoint", token_url),
         ("scopes", "premium_api/read premium_api/write"),
     ]
-}
-
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while !done() {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
