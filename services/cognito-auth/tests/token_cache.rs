@@ -158,6 +158,11 @@ async fn typed_errors_for_each_kind_of_failure() {
     let hung = ask("secret-1", "api/read").await.unwrap_err();
     assert!(matches!(hung, TokenError::Timeout(_)));
     assert!(started.elapsed() < Duration::from_secs(2));
+    // A connection closed without an answer, as by a crashed server.
+    cognito.faults.set_fault(Some(Fault::DropConnection));
+    let dropped = ask("secret-1", "api/read").await.unwrap_err();
+    assert!(matches!(dropped, TokenError::Unreachable(_)), "{dropped:?}");
+    assert!(dropped.is_transient());
     // Nothing listens on a port just released.
     let url = test_support::closed_url("/oauth2/token");
     let err = client
