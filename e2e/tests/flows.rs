@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use e2e::{Moto, Oauth2Cognito, PoolClient, Service, seed_secret_json};
+use e2e::Service;
 use local_cognito::claims::AccessTokenClaims;
 use local_cognito::keys::SigningKey;
 use serde_json::{Value, json};
+use test_support::{Moto, Oauth2Cognito, PoolClient, seed_secret_json};
 
 const POOL: &str = "us-east-1_E2eFlows1";
 const READ: &str = "premium_api/read";

@@ -20,6 +20,7 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::{CustomResourceExt, ResourceExt};
+use test_support::free_port;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -42,13 +43,6 @@ pub fn env() -> &'static TestEnv {
         kubeconfig: cluster_kubeconfig(),
         moto_url: start_moto(),
     })
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 /// Runs `cleanup` (a shell command) once this test process has exited.
@@ -106,7 +100,7 @@ fn cluster_kubeconfig() -> PathBuf {
 #[allow(clippy::zombie_processes)]
 fn start_moto() -> String {
     let port = free_port();
-    let bin = e2e::tool("moto_server");
+    let bin = test_support::tool("moto_server");
     let script = format!(
         "{bin} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
          while kill -0 {pid} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill $m",

@@ -3,15 +3,13 @@
 //! given directly (as the environment gives them), a mounted folder, and Secrets Manager (moto,
 //! with the AWS sample's key set). Needs `moto_server` for the last one.
 
-use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
 use cognito_auth::credentials::{ClientCredentials, CredentialsProvider, DirSource};
 use cognito_auth::token_client::TokenClient;
 use local_cognito::client_auth::CREDENTIAL_CHARACTERS;
-use local_cognito::issuer::{AppClient, Config, Issuer};
-use local_cognito::serve;
+use local_cognito::faults::TestIssuer;
+use local_cognito::issuer::{AppClient, Config};
 
 const POOL: &str = "us-east-1_Chars1";
 const READ: &str = "premium_api/read";
@@ -36,23 +34,15 @@ fn client_secret() -> String {
 }
 
 struct LocalCognito {
-    issuer: Arc<Issuer>,
-    handle: actix_web::dev::ServerHandle,
+    issuer: TestIssuer,
 }
 
 impl LocalCognito {
     fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let config = Config::new(
-            POOL,
-            vec![AppClient::new(client_id(), client_secret(), [READ])],
-        );
-        let issuer = Arc::new(Issuer::new(config, &base).unwrap());
-        let server = serve(issuer.clone(), listener).unwrap();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Self { issuer, handle }
+        let client = AppClient::new(client_id(), client_secret(), [READ]);
+        Self {
+            issuer: TestIssuer::start(Config::new(POOL, vec![client])),
+        }
     }
 
     /// Asks for a token with what `provider` holds; panics naming `case` if it is refused.
@@ -73,12 +63,6 @@ impl LocalCognito {
             )
             .await;
         assert!(token.is_ok(), "{case}: {token:?}");
-    }
-}
-
-impl Drop for LocalCognito {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
     }
 }
 
@@ -128,7 +112,7 @@ async fn from_secrets_manager_in_the_samples_key_set() {
     use cognito_auth::credentials::SecretsManagerSource;
 
     let cognito = LocalCognito::start();
-    let moto = e2e::Moto::start().await;
+    let moto = test_support::Moto::start().await;
     let client = aws_sdk_secretsmanager::Client::from_conf(
         aws_sdk_secretsmanager::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -171,13 +155,8 @@ async fn from_secrets_manager_in_the_samples_key_set() {
 #[tokio::test]
 async fn an_id_http_basic_cannot_carry_goes_in_the_form_body() {
     // Not a Cognito id (those match `[\w+]+`), but RFC 7617 forbids `:` in a Basic user-id.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let config = Config::new(POOL, vec![AppClient::new("odd:id", "s3cr+t", [READ])]);
-    let issuer = Arc::new(Issuer::new(config, &base).unwrap());
-    let server = serve(issuer.clone(), listener).unwrap();
-    let handle = server.handle();
-    tokio::spawn(server);
+    let issuer = TestIssuer::start(config);
     let token = TokenClient::new(reqwest::Client::new())
         .request_token(
             &issuer.token_endpoint(),
@@ -187,5 +166,9 @@ async fn an_id_http_basic_cannot_carry_goes_in_the_form_body() {
         )
         .await;
     assert!(token.is_ok(), "{token:?}");
-    handle.stop(false).await;
+    let sent = issuer.faults.last_request().unwrap().request;
+    assert_eq!(
+        (sent.basic, sent.client_id.as_deref()),
+        (None, Some("odd:id"))
+    );
 }

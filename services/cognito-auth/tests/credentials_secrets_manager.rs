@@ -5,8 +5,8 @@
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use cognito_auth::credentials::{CredentialsError, CredentialsProvider, SecretsManagerSource};
 
-async fn start_moto() -> (e2e::Moto, aws_sdk_secretsmanager::Client) {
-    let moto = e2e::Moto::start().await;
+async fn start_moto() -> (test_support::Moto, aws_sdk_secretsmanager::Client) {
+    let moto = test_support::Moto::start().await;
     // Explicit configuration: tests must not depend on (or change) the process environment.
     let config = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -106,7 +106,7 @@ async fn a_missing_or_unusable_secret_is_named_and_never_echoed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_arn_is_fetched_from_its_own_region() {
     use aws_sdk_secretsmanager::config::SharedCredentialsProvider;
-    let moto = e2e::Moto::start().await;
+    let moto = test_support::Moto::start().await;
     let credentials = Credentials::new("test", "test", None, None, "test");
     let in_region = |region: &'static str| {
         aws_config::SdkConfig::builder()

@@ -20,16 +20,20 @@ fn secret() -> String {
 }
 
 /// Calls authorized-read and checks Cognito saw exactly `secret()`.
-async fn authorized_read_works(cognito: &FakeCognito, consumer: &Service, kind: &str) {
+async fn authorized_read_works(cognito: &TestIssuer, consumer: &Service, kind: &str) {
     let client = reqwest::Client::new();
     let (status, body) = get(&client, &consumer.url("/content/authorized-read")).await;
     assert_eq!(status, 200, "{kind}: {body}");
-    assert_eq!(cognito.last_secret(), Some(secret()), "{kind}");
+    assert_eq!(
+        cognito.faults.client(CLIENT_ID).last_secret(),
+        Some(secret().as_str()),
+        "{kind}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_the_environment() {
-    let cognito = FakeCognito::start(&secret(), 3600).await;
+    let cognito = start_cognito(&secret(), 3600);
     let premium = start_premium(&cognito).await;
     for (kind, stray) in STRAYS {
         let consumer = consumer_with_env_credentials(
@@ -45,7 +49,7 @@ async fn from_the_environment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_a_mounted_secret_folder() {
-    let cognito = FakeCognito::start(&secret(), 3600).await;
+    let cognito = start_cognito(&secret(), 3600);
     let premium = start_premium(&cognito).await;
     for (kind, stray) in STRAYS {
         let dir = temp_dir("characters");
@@ -55,7 +59,7 @@ async fn from_a_mounted_secret_folder() {
             &[
                 ("client_id", &dressed(CLIENT_ID)),
                 ("client_secret", &dressed(&secret())),
-                ("token_endpoint", &dressed(&cognito.token_url())),
+                ("token_endpoint", &dressed(&cognito.token_endpoint())),
                 ("scopes", &dressed("premium_api/read premium_api/write")),
             ],
         );

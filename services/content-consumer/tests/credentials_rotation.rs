@@ -2,9 +2,8 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use support::*;
+use test_support::{closed_url, wait_until};
 
 fn secret_files<'a>(secret: &'a str, token_url: &'a str) -> [(&'static str, &'a str); 4] {
     [
@@ -15,20 +14,12 @@ fn secret_files<'a>(secret: &'a str, token_url: &'a str) -> [(&'static str, &'a 
     ]
 }
 
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while !done() {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_secret_is_used_without_a_restart_and_without_a_failed_call() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let dir = temp_dir("rotation");
-    kubelet_write(&dir, &secret_files("secret-1", &cognito.token_url()));
+    kubelet_write(&dir, &secret_files("secret-1", &cognito.token_endpoint()));
     let consumer = start_consumer(
         &premium.url("/home/premium"),
         &["--credentials-dir", dir.to_str().unwrap()],
@@ -37,19 +28,28 @@ async fn a_rotated_secret_is_used_without_a_restart_and_without_a_failed_call() 
     let client = reqwest::Client::new();
     let url = consumer.url("/content/authorized-read");
     assert_eq!(get(&client, &url).await.0, 200);
-    assert_eq!(cognito.last_secret().as_deref(), Some("secret-1"));
+    assert_eq!(
+        cognito.faults.client(CLIENT_ID).last_secret(),
+        Some("secret-1")
+    );
 
     // Rotation: Cognito now accepts only the new secret, and the kubelet swaps the folder.
-    cognito.set_secret("secret-2");
-    kubelet_write(&dir, &secret_files("secret-2", &cognito.token_url()));
+    cognito.faults.rotate_secret(CLIENT_ID, "secret-2");
+    kubelet_write(&dir, &secret_files("secret-2", &cognito.token_endpoint()));
     // The token obtained with the old secret is still valid and keeps serving while a new one
     // is fetched with the new secret in the background.
     assert_eq!(get(&client, &url).await.0, 200);
-    wait_until("a token for the new secret", || cognito.issued() == 2).await;
-    assert_eq!(cognito.last_secret().as_deref(), Some("secret-2"));
+    wait_until("a token for the new secret", || {
+        cognito.faults.issued() == 2
+    })
+    .await;
+    assert_eq!(
+        cognito.faults.client(CLIENT_ID).last_secret(),
+        Some("secret-2")
+    );
     assert_eq!(get(&client, &url).await.0, 200);
     assert_eq!(
-        cognito.requests(),
+        cognito.faults.requests(),
         2,
         "no request was made with the old secret"
     );
@@ -58,10 +58,10 @@ async fn a_rotated_secret_is_used_without_a_restart_and_without_a_failed_call() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_secret_is_fixed_by_updating_the_folder() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let dir = temp_dir("fix");
-    kubelet_write(&dir, &secret_files("stale", &cognito.token_url()));
+    kubelet_write(&dir, &secret_files("stale", &cognito.token_endpoint()));
     let consumer = start_consumer(
         &premium.url("/home/premium"),
         &["--credentials-dir", dir.to_str().unwrap()],
@@ -71,7 +71,7 @@ async fn a_wrong_secret_is_fixed_by_updating_the_folder() {
     let url = consumer.url("/content/authorized-write");
     let (status, body) = get(&client, &url).await;
     assert_eq!(status, 502, "{body}");
-    kubelet_write(&dir, &secret_files("secret-1", &cognito.token_url()));
+    kubelet_write(&dir, &secret_files("secret-1", &cognito.token_endpoint()));
     // New credentials are tried at once, whatever the failure cooldown of the old ones.
     let (status, body) = get(&client, &url).await;
     assert_eq!(status, 200, "{body}");
@@ -80,12 +80,12 @@ async fn a_wrong_secret_is_fixed_by_updating_the_folder() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cognito_token_url_overrides_the_folder_endpoint() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let dir = temp_dir("override");
     let nowhere = closed_url("/oauth2/token");
     kubelet_write(&dir, &secret_files("secret-1", &nowhere));
-    let token_url = cognito.token_url();
+    let token_url = cognito.token_endpoint();
     let consumer = start_consumer(
         &premium.url("/home/premium"),
         &[
@@ -102,6 +102,6 @@ async fn cognito_token_url_overrides_the_folder_endpoint() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(cognito.requests(), 1);
+    assert_eq!(cognito.faults.requests(), 1);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::*;
+use test_support::closed_url;
 
 /// Short timeouts so that failures are quick: one attempt 300 ms, a fetch 1 s in all.
 const QUICK: [&str; 4] = ["--token-timeout", "300ms", "--token-deadline", "1s"];
@@ -16,12 +17,12 @@ fn message(body: &serde_json::Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_endpoint_failing_with_500_is_a_502_after_bounded_retries() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let consumer =
         consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
             .await;
-    cognito.set_mode(Mode::Fail500);
+    cognito.faults.set_fault(internal_error());
     let client = reqwest::Client::new();
     let (status, body) = get(&client, &consumer.url("/content/authorized-read")).await;
     assert_eq!(status, 502);
@@ -29,13 +30,13 @@ async fn token_endpoint_failing_with_500_is_a_502_after_bounded_retries() {
         message(&body),
         "Cognito token endpoint failed with HTTP 500"
     );
-    assert_eq!(cognito.requests(), 3, "three attempts, then give up");
+    assert_eq!(cognito.faults.requests(), 3, "three attempts, then give up");
     // Straight after, the failure is answered again without hammering the endpoint.
     let (status, _) = get(&client, &consumer.url("/content/authorized-read")).await;
     assert_eq!(status, 502);
-    assert_eq!(cognito.requests(), 3);
+    assert_eq!(cognito.faults.requests(), 3);
     // The endpoint recovers; so does the consumer, without a restart.
-    cognito.set_mode(Mode::Normal);
+    cognito.faults.set_fault(None);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, _) = get(&client, &consumer.url("/content/authorized-read")).await;
     assert_eq!(status, 200);
@@ -43,12 +44,12 @@ async fn token_endpoint_failing_with_500_is_a_502_after_bounded_retries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_token_endpoint_is_a_504_within_the_deadline() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let consumer =
         consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
             .await;
-    cognito.set_mode(Mode::Hang);
+    cognito.faults.set_fault(Some(Fault::Hang));
     let client = reqwest::Client::new();
     let started = Instant::now();
     let url = consumer.url("/content/authorized-read");
@@ -63,7 +64,7 @@ async fn a_hanging_token_endpoint_is_a_504_within_the_deadline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_token_endpoint_is_a_502() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let closed = closed_url("/oauth2/token");
     let consumer = start_consumer(
@@ -94,7 +95,7 @@ async fn an_unreachable_token_endpoint_is_a_502() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_secret_is_a_502_naming_invalid_client_and_is_not_retried() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let consumer = consumer_with_env_credentials(
         &premium.url("/home/premium"),
@@ -114,12 +115,12 @@ async fn a_wrong_secret_is_a_502_naming_invalid_client_and_is_not_retried() {
         "Cognito token endpoint refused the request: invalid_client (HTTP 400)"
     );
     assert!(!body.to_string().contains("not-the-secret"));
-    assert_eq!(cognito.requests(), 1);
+    assert_eq!(cognito.faults.requests(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valid_token_keeps_serving_while_the_token_endpoint_is_down() {
-    let cognito = FakeCognito::start("secret-1", 5).await;
+    let cognito = start_cognito("secret-1", 5);
     let premium = start_premium(&cognito).await;
     let consumer =
         consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
@@ -128,19 +129,19 @@ async fn a_valid_token_keeps_serving_while_the_token_endpoint_is_down() {
     let url = consumer.url("/content/authorized-read");
     let started = Instant::now();
     assert_eq!(get(&client, &url).await.0, 200);
-    cognito.set_mode(Mode::Fail500);
+    cognito.faults.set_fault(internal_error());
     // The token lives 5 s and is renewed from 4.5 s on; those renewals fail, callers do not.
     while started.elapsed() < Duration::from_millis(4750) {
         let (status, body) = get(&client, &url).await;
         assert_eq!(status, 200, "at {:?}: {body}", started.elapsed());
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    assert!(cognito.requests() > 1, "renewal was attempted");
+    assert!(cognito.faults.requests() > 1, "renewal was attempted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn premium_content_down_is_a_502() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     let closed = closed_url("/home/premium");
     let consumer = consumer_with_env_credentials(&closed, &cognito, "secret-1", &QUICK).await;
     let client = reqwest::Client::new();
@@ -156,7 +157,7 @@ async fn premium_content_down_is_a_502() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn premium_content_hanging_is_a_504() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     // Accepts connections and never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/home/premium", silent.local_addr().unwrap());
@@ -189,7 +190,7 @@ async fn premium_content_hanging_is_a_504() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_ready_until_the_credentials_folder_is_filled_in() {
-    let cognito = FakeCognito::start("secret-1", 3600).await;
+    let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let dir = temp_dir("not-ready");
     let consumer = start_consumer(

@@ -8,8 +8,8 @@ use futures::StreamExt;
 use serde_json::json;
 use support::*;
 
-async fn stack(lifetime_secs: u64) -> (FakeCognito, Service, Service) {
-    let cognito = FakeCognito::start("secret-1", lifetime_secs).await;
+async fn stack(lifetime_secs: u64) -> (TestIssuer, Service, Service) {
+    let cognito = start_cognito("secret-1", lifetime_secs);
     let premium = start_premium(&cognito).await;
     let consumer =
         consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &[])
@@ -24,7 +24,11 @@ async fn the_three_flows_pass_premium_content_through() {
 
     let (status, body) = get(&client, &consumer.url("/content/unauthorized-read")).await;
     assert_eq!((status, body), (401, json!({"message": "Unauthorized"})));
-    assert_eq!(cognito.requests(), 0, "no token for the unauthorized call");
+    assert_eq!(
+        cognito.faults.requests(),
+        0,
+        "no token for the unauthorized call"
+    );
 
     let (status, body) = get(&client, &consumer.url("/content/authorized-read")).await;
     assert_eq!(
@@ -49,7 +53,7 @@ async fn the_three_flows_pass_premium_content_through() {
         .unwrap();
     assert_eq!(response.status(), 200);
     // One token per scope.
-    assert_eq!(cognito.requests(), 2);
+    assert_eq!(cognito.faults.requests(), 2);
 
     let (status, _) = get(&client, &consumer.url("/healthz")).await;
     assert_eq!(status, 200);
@@ -93,20 +97,20 @@ async fn a_thousand_calls_cost_one_token_request() {
         .await;
     assert_eq!(statuses.len(), 1000);
     assert!(statuses.iter().all(|s| *s == 200));
-    assert_eq!(cognito.requests(), 1);
+    assert_eq!(cognito.faults.requests(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cold_burst_of_fifty_costs_one_token_request() {
     let (cognito, _premium, consumer) = stack(3600).await;
     // A slow endpoint, so all fifty arrive while the first request is in flight.
-    cognito.set_delay(Duration::from_millis(300));
+    cognito.faults.set_delay(Duration::from_millis(300));
     let client = reqwest::Client::new();
     let url = consumer.url("/content/authorized-read");
     let burst = (0..50).map(|_| get(&client, &url));
     let answers = futures::future::join_all(burst).await;
     assert!(answers.iter().all(|(status, _)| *status == 200));
-    assert_eq!(cognito.requests(), 1);
+    assert_eq!(cognito.faults.requests(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,7 +127,7 @@ async fn short_lived_tokens_are_renewed_with_no_failed_call() {
         calls += 1;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let requests = cognito.requests();
+    let requests = cognito.faults.requests();
     assert!(
         (3..=6).contains(&requests),
         "{requests} token requests for {calls} calls over 7 s of 2 s tokens"
@@ -134,7 +138,7 @@ async fn short_lived_tokens_are_renewed_with_no_failed_call() {
 async fn a_token_premium_content_rejects_is_replaced_once() {
     let (cognito, _premium, consumer) = stack(3600).await;
     // The first token is one premium content refuses (an id token, not an access token).
-    cognito.mint_bad_tokens(1);
+    cognito.faults.issue_id_tokens(1);
     let client = reqwest::Client::new();
     let (status, body) = get(&client, &consumer.url("/content/authorized-read")).await;
     assert_eq!(
@@ -144,16 +148,16 @@ async fn a_token_premium_content_rejects_is_replaced_once() {
             json!({"message": "Premium Content: OAuth Scope: Read"})
         )
     );
-    assert_eq!(cognito.requests(), 2);
+    assert_eq!(cognito.faults.requests(), 2);
     // Only once: a second bad token is passed through as premium content's 401.
-    cognito.mint_bad_tokens(2);
+    cognito.faults.issue_id_tokens(2);
     let (status, _) = get(&client, &consumer.url("/content/authorized-write")).await;
     assert_eq!(status, 401);
-    assert_eq!(cognito.requests(), 4);
+    assert_eq!(cognito.faults.requests(), 4);
     // A premium content that keeps rejecting does not cost a token request per call.
     for _ in 0..10 {
         let (status, _) = get(&client, &consumer.url("/content/authorized-write")).await;
         assert_eq!(status, 401);
     }
-    assert_eq!(cognito.requests(), 4);
+    assert_eq!(cognito.faults.requests(), 4);
 }

@@ -9,8 +9,9 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::*;
+use test_support::PoolClient;
 
 /// A child process killed when dropped.
 struct Running(Child);
@@ -22,61 +23,27 @@ impl Drop for Running {
     }
 }
 
-/// One Secrets Manager API call (JSON protocol); moto does not check signatures.
-async fn secrets_manager(endpoint: &str, action: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(endpoint)
-        .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", format!("secretsmanager.{action}"))
-        .header(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0",
-        )
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{action}: {}",
-        response.status()
-    );
-    response.json().await.unwrap()
-}
-
-/// The AWS sample's key set, exactly as its stack writes it: the scope *names* beside the
-/// resource server identifier (its consumer requests `{identifier}/{name}`).
+/// The AWS sample's key set, exactly as its stack writes it, for [`CLIENT_ID`] with `secret`.
 fn seed_secret(secret: &str, token_url: &str) -> String {
-    json!({
-        "user_pool_client_id": CLIENT_ID,
-        "app_client_secret": secret,
-        "user_pool_oauth2_endpoint": token_url,
-        "user_pool_id": POOL,
-        "unicorn_user_pool_res_srv_identifier": "premium_api",
-        "unicorn_read_scope": "read",
-        "unicorn_write_scope": "write",
-    })
-    .to_string()
+    test_support::seed_secret_json(POOL, token_url, &PoolClient::new(CLIENT_ID, secret, &[]))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_secret_works_and_a_rotation_is_followed() {
-    let moto = e2e::Moto::start().await;
+    let moto = test_support::Moto::start().await;
     let moto_url = moto.endpoint.clone();
     // Two-second tokens, so a renewal (with the then stale secret) comes quickly.
-    let cognito = FakeCognito::start("secret-1", 2).await;
+    let cognito = start_cognito("secret-1", 2);
     let premium = start_premium(&cognito).await;
-    let created = secrets_manager(
-        &moto_url,
-        "CreateSecret",
-        json!({"Name": "cognito_us-east-1_Test-xYz",
-               "SecretString": seed_secret("secret-1", &cognito.token_url())}),
-    )
-    .await;
-    let arn = created["ARN"].as_str().unwrap().to_owned();
+    let arn = moto
+        .create_secret(
+            "cognito_us-east-1_Test-xYz",
+            &seed_secret("secret-1", &cognito.token_endpoint()),
+        )
+        .await;
 
     let log = temp_dir("sm-log").join("consumer.log");
-    let port = e2e::free_port();
+    let port = test_support::free_port();
     let consumer_url = format!("http://127.0.0.1:{port}");
     let consumer = Running(
         Command::new(env!("CARGO_BIN_EXE_content-consumer"))
@@ -112,24 +79,26 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
             json!({"message": "Premium Content: OAuth Scope: Read"})
         )
     );
-    assert_eq!(cognito.last_secret().as_deref(), Some("secret-1"));
+    assert_eq!(
+        cognito.faults.client(CLIENT_ID).last_secret(),
+        Some("secret-1")
+    );
 
     // Rotation: a new secret in Secrets Manager (pasted with a stray CRLF, which must not reach
     // Cognito), and Cognito no longer takes the old one.
-    secrets_manager(
-        &moto_url,
-        "PutSecretValue",
-        json!({"SecretId": arn, "SecretString": seed_secret("secret-2\r\n", &cognito.token_url())}),
+    moto.put_secret_value(
+        &arn,
+        &seed_secret("secret-2\r\n", &cognito.token_endpoint()),
     )
     .await;
-    cognito.set_secret("secret-2");
+    cognito.faults.rotate_secret(CLIENT_ID, "secret-2");
     let until = Instant::now() + Duration::from_secs(4);
     while Instant::now() < until {
         let (status, body) = get(&client, &read).await;
         assert_eq!(status, 200, "{body}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let seen = cognito.state_secrets();
+    let seen = cognito.faults.client(CLIENT_ID).secrets;
     let rejected = seen.iter().rposition(|s| s == "secret-1").unwrap();
     assert!(
         rejected >= 1

@@ -14,6 +14,7 @@ use cognito_auth::cognito::{
 };
 
 use crate::client_auth::decode_basic;
+use crate::faults::TokenFaults;
 use crate::issuer::{Config, ConfigError, Issuer, TokenError, TokenRequest, UPDATED_FORM_PREFIX};
 
 /// Cognito answers with this exact content type.
@@ -107,17 +108,33 @@ pub fn serve(
     issuer: Arc<Issuer>,
     listener: TcpListener,
 ) -> Result<actix_web::dev::Server, StartError> {
+    serve_with(issuer, listener, None)
+}
+
+/// [`serve`], with the token endpoint under `faults` when given (tests only).
+pub(crate) fn serve_with(
+    issuer: Arc<Issuer>,
+    listener: TcpListener,
+    faults: Option<TokenFaults>,
+) -> Result<actix_web::dev::Server, StartError> {
     tracing::warn!(
         issuer = issuer.issuer_url(),
         token_endpoint = %issuer.token_endpoint(),
         "local-cognito is for development and tests only, never production"
     );
-    let server = HttpServer::new(move || App::new().configure(routes(issuer.clone())))
-        .workers(1)
-        // Clients keep connections alive; do not hold a stopping test for the default 30 s.
-        .shutdown_timeout(2)
-        .listen(listener)?
-        .run();
+    let faults = faults.map(web::Data::new);
+    let server = HttpServer::new(move || {
+        let app = App::new().configure(routes(issuer.clone()));
+        match &faults {
+            Some(faults) => app.app_data(faults.clone()),
+            None => app,
+        }
+    })
+    .workers(1)
+    // Clients keep connections alive; do not hold a stopping test for the default 30 s.
+    .shutdown_timeout(2)
+    .listen(listener)?
+    .run();
     Ok(server)
 }
 
@@ -125,15 +142,21 @@ async fn token(
     request: HttpRequest,
     form: web::Form<TokenForm>,
     issuer: web::Data<Issuer>,
+    faults: Option<web::Data<TokenFaults>>,
 ) -> Result<HttpResponse, TokenError> {
     let form = form.into_inner();
-    let token_request = TokenRequest {
+    let mut token_request = TokenRequest {
         grant_type: form.grant_type,
         basic: basic_credentials(&request)?,
         client_id: form.client_id,
         client_secret: form.client_secret,
         scope: form.scope,
     };
+    if let Some(faults) = &faults
+        && let Some(answer) = faults.intercept(&request, &mut token_request).await?
+    {
+        return Ok(answer);
+    }
     let client_id = token_request
         .basic
         .as_ref()
@@ -141,7 +164,10 @@ async fn token(
         .or(token_request.client_id.as_deref())
         .unwrap_or("-");
     match issuer.token(&token_request) {
-        Ok(response) => {
+        Ok(mut response) => {
+            if let Some(faults) = &faults {
+                faults.on_issued(&issuer, client_id, &mut response);
+            }
             tracing::info!(client_id, expires_in = response.expires_in, "token issued");
             Ok(HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, JSON_UTF8))

@@ -7,10 +7,13 @@
 //! - [`claims`]: the access-token claims, for tests that mint tokens by hand.
 //! - [`client_auth`]: client credentials from `Authorization: Basic`, read as Cognito reads them.
 //! - [`keys`]: RSA signing keys and JWKS documents.
+//! - [`faults`]: the issuer on a free port with a token endpoint whose failures, secrets and
+//!   counters a test controls ([`faults::TestIssuer`]).
 //! - [`jwks_server`]: a JWKS endpoint whose answers and request count a test controls.
 
 pub mod claims;
 pub mod client_auth;
+pub mod faults;
 mod http;
 pub mod issuer;
 pub mod jwks_server;

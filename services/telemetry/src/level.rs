@@ -17,6 +17,7 @@ pub const OUR_CRATES: &[&str] = &[
     "local_stack",
     "premium_content",
     "telemetry",
+    "test_support",
 ];
 
 /// How much a level name lets through, from nothing to everything.

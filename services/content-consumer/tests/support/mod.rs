@@ -1,229 +1,38 @@
-//! Test environment: a local Cognito-style token endpoint minting real RS256 tokens (and serving
-//! their JWKS), a real premium-content started in-process, and content-consumer itself.
-//!
-//! The token endpoint counts requests and can fail with 500, hang, or reject a wrong secret with
-//! Cognito's `{"error":"invalid_client"}`.
+//! Test environment: local-cognito minting real RS256 tokens (and serving their JWKS), with
+//! faults a test controls, a real premium-content started in-process, and content-consumer
+//! itself.
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use clap::Parser;
-use local_cognito::client_auth::decode_basic;
-use local_cognito::keys::{SigningKey, jwks_document};
-use serde_json::{Value, json};
+pub use local_cognito::faults::{Fault, TestIssuer};
+use local_cognito::issuer::{AppClient, Config as IssuerConfig};
+use serde_json::Value;
 
 pub const CLIENT_ID: &str = "1example23456789";
 pub const POOL: &str = "us-east-1_Test";
 pub const READ: &str = "premium_api/read";
 pub const WRITE: &str = "premium_api/write";
 
-/// What the token endpoint does with the next requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    Fail500,
-    Hang,
+/// local-cognito with one client, [`CLIENT_ID`] with `secret`, allowed [`READ`] and [`WRITE`],
+/// issuing tokens that live `lifetime_secs`; its `faults` make it fail, rotate the secret and
+/// count requests.
+pub fn start_cognito(secret: &str, lifetime_secs: u64) -> TestIssuer {
+    let mut config =
+        IssuerConfig::new(POOL, vec![AppClient::new(CLIENT_ID, secret, [READ, WRITE])]);
+    config.token_lifetime = Duration::from_secs(lifetime_secs);
+    TestIssuer::start(config)
 }
 
-pub struct CognitoState {
-    key: SigningKey,
-    issuer: String,
-    secret: Mutex<String>,
-    mode: Mutex<Mode>,
-    lifetime_secs: AtomicU64,
-    /// Tokens still to mint with a wrong `token_use`, so premium content rejects them.
-    bad_tokens: AtomicUsize,
-    requests: AtomicUsize,
-    issued: AtomicUsize,
-    delay_ms: AtomicU64,
-    seen_secrets: Mutex<Vec<String>>,
-}
-
-/// The local token endpoint and JWKS; stopped when dropped.
-pub struct FakeCognito {
-    pub state: Arc<CognitoState>,
-    pub base: String,
-    handle: ServerHandle,
-}
-
-impl Drop for FakeCognito {
-    fn drop(&mut self) {
-        let handle = self.handle.clone();
-        tokio::spawn(async move { handle.stop(false).await });
-    }
-}
-
-impl FakeCognito {
-    pub async fn start(secret: &str, lifetime_secs: u64) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = Arc::new(CognitoState {
-            key: SigningKey::generate("test-key-1"),
-            issuer: format!("{base}/{POOL}"),
-            secret: Mutex::new(secret.to_owned()),
-            mode: Mutex::new(Mode::Normal),
-            lifetime_secs: AtomicU64::new(lifetime_secs),
-            bad_tokens: AtomicUsize::new(0),
-            requests: AtomicUsize::new(0),
-            issued: AtomicUsize::new(0),
-            delay_ms: AtomicU64::new(0),
-            seen_secrets: Mutex::new(Vec::new()),
-        });
-        let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .route("/oauth2/token", web::post().to(token))
-                .route(
-                    &format!("/{POOL}/.well-known/jwks.json"),
-                    web::get().to(jwks),
-                )
-        })
-        .workers(2)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Self {
-            state,
-            base,
-            handle,
-        }
-    }
-
-    pub fn token_url(&self) -> String {
-        format!("{}/oauth2/token", self.base)
-    }
-
-    pub fn issuer(&self) -> String {
-        self.state.issuer.clone()
-    }
-
-    pub fn jwks_url(&self) -> String {
-        format!("{}/.well-known/jwks.json", self.state.issuer)
-    }
-
-    pub fn set_mode(&self, mode: Mode) {
-        *self.state.mode.lock().unwrap() = mode;
-    }
-
-    pub fn set_secret(&self, secret: &str) {
-        *self.state.secret.lock().unwrap() = secret.to_owned();
-    }
-
-    pub fn set_delay(&self, delay: Duration) {
-        self.state
-            .delay_ms
-            .store(delay.as_millis() as u64, Ordering::SeqCst);
-    }
-
-    pub fn mint_bad_tokens(&self, count: usize) {
-        self.state.bad_tokens.store(count, Ordering::SeqCst);
-    }
-
-    /// Token requests received (whatever their outcome).
-    pub fn requests(&self) -> usize {
-        self.state.requests.load(Ordering::SeqCst)
-    }
-
-    /// Tokens issued.
-    pub fn issued(&self) -> usize {
-        self.state.issued.load(Ordering::SeqCst)
-    }
-
-    /// The client secrets of all requests, in order.
-    pub fn state_secrets(&self) -> Vec<String> {
-        self.state.seen_secrets.lock().unwrap().clone()
-    }
-
-    /// The client secret of the last request.
-    pub fn last_secret(&self) -> Option<String> {
-        self.state.seen_secrets.lock().unwrap().last().cloned()
-    }
-}
-
-fn oauth_error(code: &str) -> HttpResponse {
-    HttpResponse::BadRequest().json(json!({ "error": code }))
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-async fn token(state: web::Data<CognitoState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    state.requests.fetch_add(1, Ordering::SeqCst);
-    let delay = state.delay_ms.load(Ordering::SeqCst);
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
-    let mode = *state.mode.lock().unwrap();
-    match mode {
-        Mode::Normal => {}
-        Mode::Fail500 => return HttpResponse::InternalServerError().body("internal error"),
-        Mode::Hang => futures::future::pending::<()>().await,
-    }
-    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
-    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-        return oauth_error("unsupported_grant_type");
-    }
-    // Read as Cognito (and local-cognito) read it.
-    let basic = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| decode_basic(v).ok().flatten());
-    let Some((id, secret)) = basic else {
-        return oauth_error("invalid_client");
-    };
-    state.seen_secrets.lock().unwrap().push(secret.clone());
-    if id != CLIENT_ID || secret != *state.secret.lock().unwrap() {
-        return oauth_error("invalid_client");
-    }
-    let scope = form.get("scope").cloned().unwrap_or_default();
-    if scope.split_whitespace().any(|s| s != READ && s != WRITE) {
-        return oauth_error("invalid_scope");
-    }
-    let n = state.issued.fetch_add(1, Ordering::SeqCst) + 1;
-    let bad = state
-        .bad_tokens
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
-        .is_ok();
-    let lifetime = state.lifetime_secs.load(Ordering::SeqCst);
-    let now = now_secs();
-    let claims = json!({
-        "sub": CLIENT_ID,
-        "token_use": if bad { "id" } else { "access" },
-        "scope": scope,
-        "auth_time": now,
-        "iss": state.issuer,
-        "exp": now + lifetime,
-        "iat": now,
-        "version": 2,
-        "jti": format!("jti-{n}"),
-        "client_id": CLIENT_ID,
-    });
-    HttpResponse::Ok().json(json!({
-        "access_token": state.key.sign(&claims),
-        "expires_in": lifetime,
-        "token_type": "Bearer",
-    }))
-}
-
-async fn jwks(state: web::Data<CognitoState>) -> HttpResponse {
-    HttpResponse::Ok().json(jwks_document([&state.key]))
+/// Cognito failing with a 500 and a body that is not JSON.
+pub fn internal_error() -> Option<Fault> {
+    Some(Fault::status(500, "internal error"))
 }
 
 /// A running in-process service; stopped when dropped.
@@ -252,15 +61,15 @@ fn spawn(server: actix_web::dev::Server, base: String) -> Service {
 }
 
 /// The real premium-content, trusting `cognito`'s issuer; returns once it is ready.
-pub async fn start_premium(cognito: &FakeCognito) -> Service {
+pub async fn start_premium(cognito: &TestIssuer) -> Service {
     let config = premium_content::Config::try_parse_from([
         "premium-content",
         "--listen-addr",
         "127.0.0.1:0",
         "--cognito-issuer",
-        &cognito.issuer(),
+        cognito.issuer.issuer_url(),
         "--cognito-jwks-url",
-        &cognito.jwks_url(),
+        &cognito.issuer.jwks_uri(),
     ])
     .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -289,11 +98,11 @@ pub async fn start_consumer(premium_api_url: &str, args: &[&str]) -> Service {
 /// content-consumer with credentials from the environment-variable flags.
 pub async fn consumer_with_env_credentials(
     premium_api_url: &str,
-    cognito: &FakeCognito,
+    cognito: &TestIssuer,
     secret: &str,
     extra: &[&str],
 ) -> Service {
-    let token_url = cognito.token_url();
+    let token_url = cognito.token_endpoint();
     let mut args = vec![
         "--cognito-client-id",
         CLIENT_ID,
@@ -325,14 +134,6 @@ pub async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
     let status = response.status().as_u16();
     let body = response.json().await.unwrap_or(Value::Null);
     (status, body)
-}
-
-/// A loopback URL where nothing listens.
-pub fn closed_url(path: &str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}{path}", listener.local_addr().unwrap());
-    drop(listener);
-    url
 }
 
 /// A fresh temporary folder.

@@ -3,7 +3,7 @@
 // the end-to-end tests: Cognito's paths, access-token claims, client authentication, scope rules
 // and error bodies, added through the library's beforeTokenSigning / beforeResponse hooks.
 //
-//   node e2e/oauth2-cognito.js --port 0 --pool us-east-1_E2e1 \
+//   node services/test-support/oauth2-cognito.js --port 0 --pool us-east-1_E2e1 \
 //        --clients 'id1:secret1:premium_api/read,premium_api/write;id2:secret2:premium_api/read'
 //
 // Prints one line `READY {"port":..,"issuer":..,"token_endpoint":..,"jwks_uri":..}` on stdout

@@ -1,0 +1,26 @@
+//! Tests only: fixtures that several crates' tests share, so each is written once.
+//!
+//! - [`process`]: third-party test tools found ([`tool`]) and run as child processes
+//!   ([`Process`]), killed on drop with their output printed when a test panics.
+//! - [`moto`]: `moto_server` (PyPI) as AWS Secrets Manager ([`Moto`]), and the secret the AWS
+//!   sample stores there ([`seed_secret_json`]).
+//! - [`oauth2_mock`]: `oauth2-mock-server` (npm) shaped like a Cognito user pool
+//!   ([`Oauth2Cognito`]).
+//! - [`ports`]: free and closed loopback ports.
+//! - [`wait`]: waiting for what another task or process does ([`wait_until`]).
+//!
+//! The tools come from `scripts/install-test-tools`; tests that need them are `#[ignore]`d in a
+//! bare `cargo test` and run by `scripts/test`. Everything listens on 127.0.0.1 only. Cognito's
+//! own stand-in, with faults a test controls, is `local_cognito::faults::TestIssuer`.
+
+pub mod moto;
+pub mod oauth2_mock;
+pub mod ports;
+pub mod process;
+pub mod wait;
+
+pub use moto::{Moto, REGION, seed_secret_json};
+pub use oauth2_mock::{Oauth2Cognito, PoolClient};
+pub use ports::{closed_url, free_port};
+pub use process::{Process, tool, tools_dir, wait_until_ok};
+pub use wait::wait_until;
