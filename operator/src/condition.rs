@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-use crate::crd::CognitoClientStatus;
+use crate::cognito_client::CognitoClientStatus;
 
 /// Type of the one condition the operator maintains.
 pub const READY: &str = "Ready";

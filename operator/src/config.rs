@@ -1,9 +1,12 @@
-//! The operator's configuration: flags, each also an environment variable.
+//! The operator's command line: flags, each also an environment variable, read into
+//! [`Settings`] for [`crate::run`]. Only the binary parses these; tests build `Settings` directly.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser};
+
+use crate::settings::{LeaderElection, Settings, SettingsError, host_identity};
 
 /// cognito-client-operator: reconciles CognitoClient resources into Secrets.
 #[derive(Debug, Clone, Parser)]
@@ -95,29 +98,34 @@ fn is_dns_label(name: &str) -> bool {
 }
 
 impl Config {
-    /// Checks what clap cannot: the lease timings must nest (retry < renew deadline < duration),
-    /// or a leader could lose its lease before it notices.
-    pub fn check(&self) -> Result<(), String> {
-        if self.leader_election && self.lease_renew_deadline >= self.lease_duration {
-            return Err(format!(
-                "LEASE_RENEW_DEADLINE ({:?}) must be shorter than LEASE_DURATION ({:?})",
-                self.lease_renew_deadline, self.lease_duration
-            ));
-        }
-        if self.leader_election && self.lease_retry_period >= self.lease_renew_deadline {
-            return Err(format!(
-                "LEASE_RETRY_PERIOD ({:?}) must be shorter than LEASE_RENEW_DEADLINE ({:?})",
-                self.lease_retry_period, self.lease_renew_deadline
-            ));
-        }
-        if self.retry_base_delay.is_zero() || self.retry_base_delay > self.retry_max_delay {
-            return Err("RETRY_BASE_DELAY must be positive and at most RETRY_MAX_DELAY".into());
-        }
-        Ok(())
+    /// The settings these flags describe, checked ([`Settings::validate`]); an empty POD_NAME
+    /// falls back to the host's identity.
+    pub fn settings(&self) -> Result<Settings, SettingsError> {
+        let settings = Settings {
+            watch_namespaces: self.watch_namespaces.0.clone(),
+            leader_election: self.leader_election.then(|| LeaderElection {
+                namespace: Some(self.leader_election_namespace.clone()).filter(|n| !n.is_empty()),
+                lease_name: self.leader_election_lease_name.clone(),
+                lease_duration: self.lease_duration,
+                renew_deadline: self.lease_renew_deadline,
+                retry_period: self.lease_retry_period,
+            }),
+            replica_identity: if self.pod_name.is_empty() {
+                host_identity()
+            } else {
+                self.pod_name.clone()
+            },
+            reconcile_concurrency: self.reconcile_concurrency,
+            retry_base_delay: self.retry_base_delay,
+            retry_max_delay: self.retry_max_delay,
+        };
+        settings.validate()?;
+        Ok(settings)
     }
 
-    /// The defaults with these flags, for embedding and tests (`["--leader-election=false"]`).
-    pub fn from_flags<I: IntoIterator<Item = S>, S: Into<std::ffi::OsString> + Clone>(
+    /// The defaults with these flags (`["--leader-election=false"]`), as the binary would read them.
+    #[cfg(test)]
+    fn from_flags<I: IntoIterator<Item = S>, S: Into<std::ffi::OsString> + Clone>(
         flags: I,
     ) -> Result<Self, clap::Error> {
         Self::try_parse_from(
@@ -152,22 +160,37 @@ mod tests {
     }
 
     #[test]
-    fn lease_timings_must_nest() {
-        assert!(
-            Config::from_flags(Vec::<String>::new())
-                .unwrap()
-                .check()
-                .is_ok()
-        );
+    fn no_flags_give_the_default_settings() {
+        let settings = Config::from_flags(Vec::<String>::new())
+            .unwrap()
+            .settings()
+            .unwrap();
+        assert_eq!(settings, Settings::default());
+    }
+
+    #[test]
+    fn flags_fill_the_settings_and_are_checked() {
+        let c = Config::from_flags([
+            "--leader-election-namespace=ops",
+            "--pod-name=op-0",
+            "--lease-duration=30s",
+        ])
+        .unwrap();
+        let settings = c.settings().unwrap();
+        let lease = settings.leader_election.unwrap();
+        assert_eq!(lease.namespace.as_deref(), Some("ops"));
+        assert_eq!(lease.lease_duration, Duration::from_secs(30));
+        assert_eq!(settings.replica_identity, "op-0");
         let c = Config::from_flags(["--lease-duration=5s", "--lease-renew-deadline=5s"]).unwrap();
-        assert!(c.check().unwrap_err().contains("LEASE_RENEW_DEADLINE"));
-        let c = Config::from_flags(["--lease-retry-period=10s"]).unwrap();
-        assert!(c.check().unwrap_err().contains("LEASE_RETRY_PERIOD"));
+        assert!(matches!(
+            c.settings(),
+            Err(SettingsError::RenewDeadline { .. })
+        ));
         // Irrelevant without leader election.
         let c =
             Config::from_flags(["--lease-retry-period=10s", "--leader-election=false"]).unwrap();
-        assert!(c.check().is_ok());
+        assert_eq!(c.settings().unwrap().leader_election, None);
         let c = Config::from_flags(["--retry-base-delay=10m"]).unwrap();
-        assert!(c.check().unwrap_err().contains("RETRY_BASE_DELAY"));
+        assert_eq!(c.settings().unwrap_err(), SettingsError::RetryDelays);
     }
 }

@@ -3,8 +3,8 @@
 
 use cognito_auth::credentials::CredentialsFormatError;
 
+use crate::cognito_client::SpecError;
 use crate::condition::Reason;
-use crate::crd::SpecError;
 
 /// Why a sync failed. Messages never contain a secret value.
 #[derive(Debug, thiserror::Error)]

@@ -5,14 +5,17 @@
 //! leaseDurationSeconds` has passed. A holder that cannot renew within its renew deadline, or
 //! finds another holder, steps down.
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
 
-use crate::secret::MANAGER;
+use crate::MANAGER;
 
 /// Settings of one elector.
 #[derive(Debug, Clone)]
@@ -161,6 +164,61 @@ impl LeaseElector {
             .replace(&self.settings.name, &write_params(), &lease)
             .await?;
         Ok(())
+    }
+}
+
+/// How holding the Lease ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tenure {
+    /// Shutdown was asked for, or the work ended: the Lease is still ours to release.
+    Ended,
+    /// Another replica holds the Lease, or it could not be renewed before the renew deadline.
+    Lost,
+}
+
+impl LeaseElector {
+    /// Tries every retry period until this replica holds the Lease; `false` when `shutdown`
+    /// came first. `lease` (`namespace/name`) names it in the logs.
+    pub async fn acquire(&self, lease: &str, shutdown: &CancellationToken) -> bool {
+        loop {
+            match self.try_acquire_or_renew().await {
+                Ok(true) => return true,
+                Ok(false) => {}
+                Err(e) => warn!(%lease, error = %e, "could not acquire the leader lease"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return false,
+                _ = tokio::time::sleep(self.settings.retry_period) => {}
+            }
+        }
+    }
+
+    /// Renews the held Lease every retry period while `work` runs, until `shutdown`, the end of
+    /// `work`, or the loss of the Lease (another holder, or no renewal within the renew
+    /// deadline: renewal errors before it are only logged).
+    pub async fn hold_while<W: Future + Unpin>(
+        &self,
+        lease: &str,
+        shutdown: &CancellationToken,
+        work: &mut W,
+    ) -> Tenure {
+        let mut last_renewal = Instant::now();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Tenure::Ended,
+                _ = &mut *work => return Tenure::Ended,
+                _ = tokio::time::sleep(self.settings.retry_period) => {}
+            }
+            match self.try_acquire_or_renew().await {
+                Ok(true) => last_renewal = Instant::now(),
+                Ok(false) => return Tenure::Lost,
+                Err(e) if last_renewal.elapsed() >= self.settings.renew_deadline => {
+                    warn!(%lease, error = %e, "could not renew the leader lease before the deadline");
+                    return Tenure::Lost;
+                }
+                Err(e) => warn!(%lease, error = %e, "could not renew the leader lease; retrying"),
+            }
+        }
     }
 }
 

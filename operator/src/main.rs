@@ -25,10 +25,13 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    if let Err(e) = config.check() {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
+    let settings = match config.settings() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if let Err(e) = telemetry::init(
         "cognito-client-operator",
         env!("CARGO_PKG_VERSION"),
@@ -63,7 +66,7 @@ async fn main() -> ExitCode {
         shutdown_signal().await;
         std::process::exit(130);
     });
-    match run(config, Dependencies { kube, aws }, listener, shutdown).await {
+    match run(settings, Dependencies { kube, aws }, listener, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!("{e}");

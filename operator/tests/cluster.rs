@@ -6,7 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use cognito_client_operator::crd::{CognitoClient, CognitoClientSpec};
+use cognito_client_operator::cognito_client::{CognitoClient, CognitoClientSpec};
+use cognito_client_operator::{LeaderElection, Settings};
 use common::*;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -498,13 +499,16 @@ async fn the_operator_works_with_only_its_service_account_permissions() {
     let lease = unique("lease");
     let op = RunningOperator::start(
         operator_client,
-        &[
-            format!("--watch-namespaces={ns}"),
-            "--leader-election=true".into(),
-            "--leader-election-namespace=cognito-m2m".into(),
-            format!("--leader-election-lease-name={lease}"),
-            "--pod-name=rbac-test-pod".into(),
-        ],
+        Settings {
+            watch_namespaces: vec![ns.clone()],
+            leader_election: Some(LeaderElection {
+                namespace: Some("cognito-m2m".into()),
+                lease_name: lease.clone(),
+                ..LeaderElection::default()
+            }),
+            replica_identity: "rbac-test-pod".into(),
+            ..Settings::default()
+        },
     )
     .await;
     create(&admin, &ns, &client_for_source("rbac", &source, "2s")).await;
@@ -653,10 +657,11 @@ async fn only_the_namespaces_in_watch_namespaces_are_reconciled() {
     put_source(&source, &seed_json("client-w", "w")).await;
     let op = RunningOperator::start(
         client.clone(),
-        &[
-            format!("--watch-namespaces={first},{second}"),
-            "--leader-election=false".into(),
-        ],
+        Settings {
+            watch_namespaces: vec![first.clone(), second.clone()],
+            leader_election: None,
+            ..Settings::default()
+        },
     )
     .await;
     for ns in [&first, &second, &ignored] {

@@ -18,7 +18,7 @@ fn committed_crd_matches_the_rust_types() {
 #[test]
 fn crd_names_follow_the_contract() {
     use kube::CustomResourceExt;
-    let crd = cognito_client_operator::crd::CognitoClient::crd();
+    let crd = cognito_client_operator::cognito_client::CognitoClient::crd();
     assert_eq!(
         crd.metadata.name.as_deref(),
         Some("cognitoclients.cognito-m2m.dev")

@@ -4,9 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use cognito_client_operator::RunError;
-use cognito_client_operator::crd::{CognitoClient, CognitoClientSpec};
+use cognito_client_operator::cognito_client::{CognitoClient, CognitoClientSpec};
 use cognito_client_operator::leader::{LeaseElector, LeaseSettings};
+use cognito_client_operator::{LeaderElection, RunError, Settings};
 use common::*;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Secret;
@@ -105,17 +105,19 @@ async fn a_stale_write_loses_the_race() {
     assert_eq!(holder(&leases, "op").await.as_deref(), Some("b"));
 }
 
-fn replica_flags(ns: &str, lease: &str, pod: &str) -> Vec<String> {
-    vec![
-        format!("--watch-namespaces={ns}"),
-        "--leader-election=true".into(),
-        format!("--leader-election-namespace={ns}"),
-        format!("--leader-election-lease-name={lease}"),
-        format!("--pod-name={pod}"),
-        "--lease-duration=3s".into(),
-        "--lease-renew-deadline=2s".into(),
-        "--lease-retry-period=300ms".into(),
-    ]
+fn replica_settings(ns: &str, lease: &str, pod: &str) -> Settings {
+    Settings {
+        watch_namespaces: vec![ns.to_owned()],
+        leader_election: Some(LeaderElection {
+            namespace: Some(ns.to_owned()),
+            lease_name: lease.to_owned(),
+            lease_duration: Duration::from_secs(3),
+            renew_deadline: Duration::from_secs(2),
+            retry_period: Duration::from_millis(300),
+        }),
+        replica_identity: pod.to_owned(),
+        ..Settings::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,13 +130,13 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
         r#"{"client_id":"rep","client_secret":"s","token_endpoint":"https://t/oauth2/token"}"#,
     )
     .await;
-    let one = RunningOperator::start(client.clone(), &replica_flags(&ns, "op", "one")).await;
+    let one = RunningOperator::start(client.clone(), replica_settings(&ns, "op", "one")).await;
     let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
     wait_for("one to lead", Duration::from_secs(10), || async {
         (holder(&leases, "op").await.as_deref() == Some("one")).then_some(())
     })
     .await;
-    let two = RunningOperator::start(client.clone(), &replica_flags(&ns, "op", "two")).await;
+    let two = RunningOperator::start(client.clone(), replica_settings(&ns, "op", "two")).await;
     // The standby is ready (to take over) but does not lead.
     wait_for(
         "two to be ready as standby",

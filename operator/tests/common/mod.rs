@@ -11,9 +11,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use cognito_client_operator::crd::CognitoClient;
+use cognito_client_operator::cognito_client::CognitoClient;
 use cognito_client_operator::metrics::Metrics;
-use cognito_client_operator::{Config, Dependencies, RunError};
+use cognito_client_operator::{Dependencies, RunError, Settings};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
@@ -251,9 +251,9 @@ pub struct RunningOperator {
 }
 
 impl RunningOperator {
-    /// Starts the operator with these flags (e.g. `--watch-namespaces=NS`).
-    pub async fn start(client: kube::Client, flags: &[String]) -> Self {
-        let config = Config::from_flags(flags.iter().cloned()).expect("operator flags");
+    /// Starts the operator with these settings.
+    pub async fn start(client: kube::Client, settings: Settings) -> Self {
+        settings.validate().expect("valid operator settings");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
@@ -263,7 +263,7 @@ impl RunningOperator {
             aws: aws().await,
         };
         let task = tokio::spawn(cognito_client_operator::run_with_metrics(
-            config,
+            settings,
             deps,
             listener,
             shutdown.clone(),
@@ -281,12 +281,13 @@ impl RunningOperator {
     pub async fn for_namespace(client: kube::Client, ns: &str) -> Self {
         Self::start(
             client,
-            &[
-                format!("--watch-namespaces={ns}"),
-                "--leader-election=false".into(),
-                "--retry-base-delay=200ms".into(),
-                "--retry-max-delay=2s".into(),
-            ],
+            Settings {
+                watch_namespaces: vec![ns.to_owned()],
+                leader_election: None,
+                retry_base_delay: Duration::from_millis(200),
+                retry_max_delay: Duration::from_secs(2),
+                ..Settings::default()
+            },
         )
         .await
     }

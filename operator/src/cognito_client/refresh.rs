@@ -1,17 +1,11 @@
-//! When to sync next: refresh scheduling from the status, and exponential backoff after failures.
+//! When a CognitoClient's source must be read again, from its status.
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::cognito_client::CognitoClient;
 use crate::condition;
-use crate::crd::CognitoClient;
-
-/// Exponential backoff: `base * 2^(attempt-1)`, capped at `max`; attempt 0 is treated as 1.
-pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
-    let exp = attempt.saturating_sub(1).min(30);
-    base.saturating_mul(1u32 << exp).min(max)
-}
 
 /// If the resource was synced recently enough that the source need not be read now, how long
 /// until it must be (`None`: never, the spec asked to sync once).
@@ -47,8 +41,8 @@ pub fn fresh_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cognito_client::CognitoClientSpec;
     use crate::condition::{Observation, Reason, next_status};
-    use crate::crd::CognitoClientSpec;
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -73,16 +67,6 @@ mod tests {
         Observation::Synced {
             client_id: "c".into(),
         }
-    }
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        let base = Duration::from_secs(1);
-        let max = Duration::from_secs(300);
-        let delays: Vec<u64> = (1..=10).map(|a| backoff(a, base, max).as_secs()).collect();
-        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300]);
-        assert_eq!(backoff(0, base, max), base);
-        assert_eq!(backoff(u32::MAX, base, max), max);
     }
 
     #[test]

@@ -8,12 +8,11 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::Resource;
 
-use crate::crd::CognitoClient;
+use crate::MANAGER;
+use crate::cognito_client::CognitoClient;
 
 /// Label marking Secrets this operator manages.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-/// The operator's name: label value, server-side-apply field manager and event reporter.
-pub const MANAGER: &str = "cognito-client-operator";
 /// Annotation holding a SHA-256 of the data the operator wrote, so that a Secret edited behind the
 /// operator's back is noticed (and rewritten) without reading the source again.
 pub const DATA_HASH_ANNOTATION: &str = "cognito-m2m.dev/data-sha256";
@@ -160,7 +159,7 @@ pub fn needs_write(existing: &Secret, desired: &Secret) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::CognitoClientSpec;
+    use crate::cognito_client::CognitoClientSpec;
 
     fn client() -> CognitoClient {
         let spec: CognitoClientSpec =

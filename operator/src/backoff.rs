@@ -1,0 +1,81 @@
+//! Retrying after failures: exponential backoff, and the per-object failure counts it grows by.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How many failing objects the backoff remembers before it starts over.
+const MAX_TRACKED_FAILURES: usize = 10_000;
+
+/// Exponential backoff: `base * 2^(attempt-1)`, capped at `max`; attempt 0 is treated as 1.
+pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let exp = attempt.saturating_sub(1).min(30);
+    base.saturating_mul(1u32 << exp).min(max)
+}
+
+/// Consecutive failures per object (`namespace/name`), turned into retry delays by [`backoff`].
+#[derive(Debug)]
+pub struct FailureBackoff {
+    base: Duration,
+    max: Duration,
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl FailureBackoff {
+    /// Delays starting at `base`, doubling per consecutive failure, capped at `max`.
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Self {
+            base,
+            max,
+            failures: Mutex::default(),
+        }
+    }
+
+    /// Counts a failure of `key` and returns the delay before the next attempt.
+    pub fn next_delay(&self, key: &str) -> Duration {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        // Entries of objects deleted while failing are never removed one by one; bounding the
+        // map instead only costs those still failing a shorter next delay.
+        if failures.len() >= MAX_TRACKED_FAILURES && !failures.contains_key(key) {
+            failures.clear();
+        }
+        let attempt = failures.entry(key.to_owned()).or_insert(0);
+        *attempt = attempt.saturating_add(1);
+        backoff(*attempt, self.base, self.max)
+    }
+
+    /// Forgets the failures of `key` after a success.
+    pub fn forget(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let base = Duration::from_secs(1);
+        let max = Duration::from_secs(300);
+        let delays: Vec<u64> = (1..=10).map(|a| backoff(a, base, max).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300]);
+        assert_eq!(backoff(0, base, max), base);
+        assert_eq!(backoff(u32::MAX, base, max), max);
+    }
+
+    #[test]
+    fn consecutive_failures_grow_the_delay_until_a_success() {
+        let retries = FailureBackoff::new(Duration::from_secs(1), Duration::from_secs(300));
+        let delays: Vec<u64> = (0..3)
+            .map(|_| retries.next_delay("ns/a").as_secs())
+            .collect();
+        assert_eq!(delays, [1, 2, 4]);
+        assert_eq!(retries.next_delay("ns/b").as_secs(), 1, "per object");
+        retries.forget("ns/a");
+        assert_eq!(retries.next_delay("ns/a").as_secs(), 1);
+    }
+}

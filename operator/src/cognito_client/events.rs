@@ -1,0 +1,132 @@
+//! The Events a sync publishes: every write of the Secret, and every change of the `Ready`
+//! condition (so a steady failure does not flood the namespace).
+
+use kube::runtime::events::{Event, EventType};
+
+use crate::cognito_client::CognitoClientStatus;
+use crate::cognito_client::reconcile::{Synced, Write};
+use crate::condition::{self, Reason};
+use crate::error::SyncError;
+
+/// The Event worth publishing for a sync, if any: every write, and every change of the Ready
+/// condition's reason or message (so a steady failure does not flood the namespace).
+pub fn event_for(
+    previous: Option<&CognitoClientStatus>,
+    next: &CognitoClientStatus,
+    outcome: &Result<Synced, SyncError>,
+    secret_name: &str,
+) -> Option<Event> {
+    let changed = {
+        let old = condition::ready_condition(previous);
+        let new = condition::ready_condition(Some(next));
+        old.map(|c| (&c.reason, &c.message)) != new.map(|c| (&c.reason, &c.message))
+    };
+    let (type_, reason, note) = match outcome {
+        Ok(Synced::Checked {
+            written: Some(Write::Created),
+            ..
+        }) => (
+            EventType::Normal,
+            "SecretCreated",
+            format!("Created Secret {secret_name}"),
+        ),
+        Ok(Synced::Checked {
+            written: Some(Write::Updated),
+            ..
+        }) => (
+            EventType::Normal,
+            "SecretUpdated",
+            format!("Updated Secret {secret_name} with new credentials"),
+        ),
+        Ok(_) if changed => (
+            EventType::Normal,
+            Reason::Synced.as_str(),
+            format!("Secret {secret_name} holds the current credentials"),
+        ),
+        Err(err) if changed => (EventType::Warning, err.reason().as_str(), err.to_string()),
+        _ => return None,
+    };
+    Some(Event {
+        type_,
+        reason: reason.to_owned(),
+        note: Some(note),
+        action: "Sync".to_owned(),
+        secondary: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::condition::{Observation, next_status};
+    use jiff::Timestamp;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn failed(reason: Reason, message: &str) -> Observation {
+        Observation::Failed {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn writes_always_make_an_event() {
+        let t = at("2026-11-24T10:00:00Z");
+        let obs = Observation::Synced {
+            client_id: "c".into(),
+        };
+        let first = next_status(None, Some(1), "s", &obs, t);
+        let again = next_status(Some(&first), Some(1), "s", &obs, t);
+        let outcome = Ok(Synced::Checked {
+            client_id: "c".into(),
+            written: Some(Write::Updated),
+        });
+        let ev = event_for(Some(&first), &again, &outcome, "s").unwrap();
+        assert_eq!(ev.reason, "SecretUpdated");
+        assert_eq!(ev.type_, EventType::Normal);
+        let unchanged = Ok(Synced::Checked {
+            client_id: "c".into(),
+            written: None,
+        });
+        assert!(event_for(Some(&first), &again, &unchanged, "s").is_none());
+    }
+
+    #[test]
+    fn failures_make_a_warning_only_when_the_condition_changes() {
+        let t = at("2026-11-24T10:00:00Z");
+        let obs = failed(Reason::SourceNotFound, "missing");
+        let first = next_status(None, Some(1), "s", &obs, t);
+        let err: Result<Synced, SyncError> = Err(SyncError::SourceNotFound("missing".into()));
+        let ev = event_for(None, &first, &err, "s").unwrap();
+        assert_eq!(
+            (ev.type_, ev.reason.as_str(), ev.note.as_deref()),
+            (EventType::Warning, "SourceNotFound", Some("missing"))
+        );
+        let again = next_status(Some(&first), Some(1), "s", &obs, t);
+        assert!(event_for(Some(&first), &again, &err, "s").is_none());
+    }
+
+    #[test]
+    fn recovery_without_a_write_is_announced() {
+        let t = at("2026-11-24T10:00:00Z");
+        let broken = next_status(None, Some(1), "s", &failed(Reason::SecretConflict, "x"), t);
+        let ok = next_status(
+            Some(&broken),
+            Some(1),
+            "s",
+            &Observation::Synced {
+                client_id: "c".into(),
+            },
+            t,
+        );
+        let outcome = Ok(Synced::Checked {
+            client_id: "c".into(),
+            written: None,
+        });
+        let ev = event_for(Some(&broken), &ok, &outcome, "s").unwrap();
+        assert_eq!(ev.reason, "Synced");
+    }
+}

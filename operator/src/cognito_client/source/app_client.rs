@@ -1,0 +1,69 @@
+//! A Cognito app client of the spec's user pool, read with DescribeUserPoolClient.
+
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use cognito_auth::credentials::ClientCredentials;
+
+use crate::aws::AwsClients;
+use crate::cognito_client::CognitoClientSpec;
+use crate::error::SyncError;
+
+/// Reads the app client `client_id` of `spec.userPoolId` in the spec's (or the operator's)
+/// Region. The spec must name the token endpoint: Cognito does not tell a client where it is.
+pub async fn read(
+    aws: &AwsClients,
+    spec_region: Option<&str>,
+    spec: &CognitoClientSpec,
+    client_id: &str,
+) -> Result<ClientCredentials, SyncError> {
+    let region = spec_region
+        .map(str::to_owned)
+        .or_else(|| aws.default_region())
+        .ok_or(SyncError::NoRegion)?;
+    let what = format!("app client {client_id}");
+    if spec
+        .token_endpoint
+        .as_deref()
+        .is_none_or(|e| e.trim().is_empty())
+    {
+        return Err(SyncError::SourceInvalid {
+            what,
+            detail: "spec.tokenEndpoint is required with an appClient source".into(),
+        });
+    }
+    let out = aws
+        .cognito(&region)
+        .describe_user_pool_client()
+        .user_pool_id(spec.user_pool_id.trim())
+        .client_id(client_id)
+        .send()
+        .await
+        .map_err(|e| SyncError::from_aws(&what, e.code(), e.message()))?;
+    let client = out
+        .user_pool_client()
+        .ok_or_else(|| SyncError::SourceNotFound(format!("{what}: not found")))?;
+    credentials(
+        client.client_id().unwrap_or(client_id),
+        client.client_secret(),
+        client.allowed_o_auth_scopes(),
+    )
+}
+
+/// Credentials from a DescribeUserPoolClient answer (before [`super::apply_spec`]).
+pub fn credentials(
+    client_id: &str,
+    client_secret: Option<&str>,
+    allowed_scopes: &[String],
+) -> Result<ClientCredentials, SyncError> {
+    // The same constructor (and normalisation) as every other credentials source.
+    let creds =
+        ClientCredentials::new(client_id, client_secret.unwrap_or_default()).map_err(|_| {
+            SyncError::SourceInvalid {
+                what: format!("app client {client_id}"),
+                detail: "the app client has no secret (create it with GenerateSecret)".into(),
+            }
+        })?;
+    Ok(ClientCredentials {
+        scopes: allowed_scopes.to_vec(),
+        ..creds
+    })
+}
