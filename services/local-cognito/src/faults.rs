@@ -96,7 +96,7 @@ struct Log {
 }
 
 #[derive(Debug, Default)]
-struct State {
+struct EndpointControls {
     fault: Mutex<Option<Fault>>,
     delay: Mutex<Duration>,
     /// The secrets the pool was configured with, by client id.
@@ -109,7 +109,7 @@ struct State {
 
 /// The controls and counters of a [`TestIssuer`]'s token endpoint; clones share them.
 #[derive(Debug, Clone)]
-pub struct TokenFaults(Arc<State>);
+pub struct TokenFaults(Arc<EndpointControls>);
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A test that panicked while holding a lock must not hide the first failure behind this one.
@@ -125,9 +125,9 @@ impl TokenFaults {
             .iter()
             .map(|c| (c.client_id.clone(), c.client_secret.clone()))
             .collect();
-        Self(Arc::new(State {
+        Self(Arc::new(EndpointControls {
             configured,
-            ..State::default()
+            ..EndpointControls::default()
         }))
     }
 
