@@ -67,3 +67,20 @@ pub fn credentials(
         ..creds
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::condition::Reason;
+
+    #[test]
+    fn app_client_without_secret_is_invalid() {
+        let err = credentials("c", None, &[]).unwrap_err();
+        assert_eq!(err.reason(), Reason::SourceInvalid);
+        let err = credentials("c", Some("\n"), &[]).unwrap_err();
+        assert_eq!(err.reason(), Reason::SourceInvalid);
+        let ok = credentials("c", Some("s"), &["p/read".to_owned()]).unwrap();
+        assert_eq!(ok.scopes, ["p/read"]);
+        assert_eq!(ok.client_secret, "s");
+    }
+}

@@ -59,7 +59,6 @@ pub async fn read_credentials(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::condition::Reason;
 
     fn spec(yaml: &str) -> CognitoClientSpec {
         serde_yaml_ng::from_str(yaml).unwrap()
@@ -140,16 +139,5 @@ mod tests {
                     .unwrap();
             assert_eq!(described.client_secret, "s3cr+t", "{stray:?}");
         }
-    }
-
-    #[test]
-    fn app_client_without_secret_is_invalid() {
-        let err = app_client::credentials("c", None, &[]).unwrap_err();
-        assert_eq!(err.reason(), Reason::SourceInvalid);
-        let err = app_client::credentials("c", Some("\n"), &[]).unwrap_err();
-        assert_eq!(err.reason(), Reason::SourceInvalid);
-        let ok = app_client::credentials("c", Some("s"), &["p/read".to_owned()]).unwrap();
-        assert_eq!(ok.scopes, ["p/read"]);
-        assert_eq!(ok.client_secret, "s");
     }
 }
