@@ -84,12 +84,12 @@ impl ResourceScopes {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(scope) => checked(variable, scope.to_owned()),
+            Some(scope) => checked_scope_token(variable, scope.to_owned()),
             None if resource_server.is_empty() => Err(ScopeConfigError {
                 variable: "RESOURCE_SERVER",
                 problem: "must not be empty",
             }),
-            None => checked("RESOURCE_SERVER", full_scope(resource_server, suffix)),
+            None => checked_scope_token("RESOURCE_SERVER", full_scope(resource_server, suffix)),
         };
         Ok(Self {
             read: scope(read_scope, "READ_SCOPE", "read")?,
@@ -100,7 +100,7 @@ impl ResourceScopes {
 
 /// RFC 6749 scope tokens are printable ASCII without spaces, quotes or backslashes; anything else
 /// could never be granted, nor written into a `WWW-Authenticate` header.
-fn checked(variable: &'static str, scope: String) -> Result<String, ScopeConfigError> {
+fn checked_scope_token(variable: &'static str, scope: String) -> Result<String, ScopeConfigError> {
     if scope
         .chars()
         .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')

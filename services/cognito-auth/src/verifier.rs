@@ -16,9 +16,7 @@
 //! Cheap structural and claim checks run before the key lookup, so garbage and foreign tokens
 //! never cost a JWKS refetch or an RSA operation.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -27,9 +25,15 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::clock::{Clock, SystemClock};
-use crate::jwks::{Jwk, JwksCache, KeyLookup, STRICT_BASE64URL};
+use crate::jwks::{JwksCache, KeyLookup, STRICT_BASE64URL};
 use crate::scopes::Scopes;
 use crate::trusted_issuers::{TrustedIssuers, TrustedPool};
+
+mod rejection;
+mod verified_tokens;
+
+pub use rejection::Rejection;
+use verified_tokens::VerifiedTokens;
 
 /// How a [`Verifier`] judges tokens (whom it trusts is its [`TrustedIssuers`]).
 #[derive(Debug, Clone)]
@@ -85,98 +89,6 @@ pub struct Claims {
     pub issued_at: Option<f64>,
 }
 
-/// Why a token was refused. Carries no token material.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-pub enum Rejection {
-    /// Longer than the size limit.
-    #[error("token too large")]
-    TooLarge,
-    /// Not three base64url parts, or header/payload not JSON objects.
-    #[error("token malformed")]
-    Malformed,
-    /// `alg` other than RS256 (including `none` and HMAC).
-    #[error("unsupported alg")]
-    UnsupportedAlgorithm,
-    /// No usable `kid` in the header.
-    #[error("missing kid")]
-    MissingKid,
-    /// A required claim is missing or a claim has the wrong type.
-    #[error("invalid claims")]
-    InvalidClaims,
-    /// `iss` is none of the trusted issuers.
-    #[error("wrong issuer")]
-    WrongIssuer,
-    /// `token_use` is not `access`.
-    #[error("not an access token")]
-    WrongTokenUse,
-    /// `client_id` not in the allow-list.
-    #[error("client not allowed")]
-    ClientNotAllowed,
-    /// `exp` has passed (beyond the leeway).
-    #[error("token expired")]
-    Expired,
-    /// `nbf` is still ahead (beyond the leeway).
-    #[error("token not yet valid")]
-    NotYetValid,
-    /// `kid` not in the JWKS, even after a refetch (or within the refetch penalty box).
-    #[error("unknown kid")]
-    UnknownKid,
-    /// The JWK under `kid` cannot verify RS256 (not RSA, not for signing, other alg, ...).
-    #[error("unsuitable key")]
-    UnsuitableKey,
-    /// The signature does not verify.
-    #[error("bad signature")]
-    BadSignature,
-    /// No signing keys loaded yet: the token cannot be judged.
-    #[error("signing keys unavailable")]
-    KeysUnavailable,
-}
-
-impl Rejection {
-    /// Every rejection, for pre-registering metric labels and for tests.
-    pub const ALL: [Rejection; 14] = [
-        Rejection::TooLarge,
-        Rejection::Malformed,
-        Rejection::UnsupportedAlgorithm,
-        Rejection::MissingKid,
-        Rejection::InvalidClaims,
-        Rejection::WrongIssuer,
-        Rejection::WrongTokenUse,
-        Rejection::ClientNotAllowed,
-        Rejection::Expired,
-        Rejection::NotYetValid,
-        Rejection::UnknownKid,
-        Rejection::UnsuitableKey,
-        Rejection::BadSignature,
-        Rejection::KeysUnavailable,
-    ];
-
-    /// A stable snake_case label (metrics, logs).
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Rejection::TooLarge => "too_large",
-            Rejection::Malformed => "malformed",
-            Rejection::UnsupportedAlgorithm => "unsupported_alg",
-            Rejection::MissingKid => "missing_kid",
-            Rejection::InvalidClaims => "invalid_claims",
-            Rejection::WrongIssuer => "wrong_issuer",
-            Rejection::WrongTokenUse => "wrong_token_use",
-            Rejection::ClientNotAllowed => "client_not_allowed",
-            Rejection::Expired => "expired",
-            Rejection::NotYetValid => "not_yet_valid",
-            Rejection::UnknownKid => "unknown_kid",
-            Rejection::UnsuitableKey => "unsuitable_key",
-            Rejection::BadSignature => "bad_signature",
-            Rejection::KeysUnavailable => "keys_unavailable",
-        }
-    }
-
-    /// Whether the fault is ours (no keys yet), not the token's.
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, Rejection::KeysUnavailable)
-    }
-}
-
 /// Verifies Cognito access tokens against a set of trusted issuers, each with its own JWKS.
 #[derive(Debug)]
 pub struct Verifier {
@@ -223,13 +135,9 @@ impl Verifier {
     }
 
     /// Verified-token cache hits and misses so far (`None` when the cache is off).
+    /// Verified-token cache hits and misses so far (`None` when the cache is off).
     pub fn cache_stats(&self) -> Option<(u64, u64)> {
-        self.cache.as_ref().map(|cache| {
-            (
-                cache.hits.load(Ordering::Relaxed),
-                cache.misses.load(Ordering::Relaxed),
-            )
-        })
+        self.cache.as_ref().map(VerifiedTokens::stats)
     }
 
     /// Verifies `token` (the compact JWT, without any `Bearer` prefix).
@@ -426,115 +334,6 @@ fn check_times(exp: f64, nbf: Option<f64>, leeway: Duration, now: f64) -> Result
         return Err(Rejection::NotYetValid);
     }
     Ok(())
-}
-
-/// Tokens already verified, by SHA-256 of the whole token. An entry is used only while the token
-/// is within its `exp`/`nbf` and the JWK that verified it is still published under its kid, so
-/// removing a key from the JWKS revokes the cached tokens it signed at the next refresh.
-#[derive(Debug)]
-struct VerifiedTokens {
-    capacity: usize,
-    entries: Mutex<HashMap<[u8; 32], VerifiedToken>>,
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
-
-#[derive(Debug)]
-struct VerifiedToken {
-    claims: Claims,
-    kid: String,
-    jwk: Arc<Jwk>,
-    /// The JWKS of the token's issuer, where `kid` must still publish `jwk`.
-    jwks: Arc<JwksCache>,
-}
-
-impl VerifiedTokens {
-    fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            entries: Mutex::new(HashMap::new()),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
-    }
-
-    fn get(&self, digest: &[u8; 32], now: f64, config: &VerifierConfig) -> Option<Claims> {
-        let found = self.lookup(digest, now, config);
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        found
-    }
-
-    fn lookup(&self, digest: &[u8; 32], now: f64, config: &VerifierConfig) -> Option<Claims> {
-        let (claims, kid, jwk, jwks) = {
-            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = entries.get(digest)?;
-            (
-                entry.claims.clone(),
-                entry.kid.clone(),
-                entry.jwk.clone(),
-                entry.jwks.clone(),
-            )
-        };
-        // An expired entry is left for eviction; the full path then refuses the token precisely.
-        check_times(claims.expires_at, claims.not_before, config.leeway, now).ok()?;
-        match jwks.cached_key(&kid) {
-            KeyLookup::Found(current) if same_key(&current, &jwk) => Some(claims),
-            _ => None,
-        }
-    }
-
-    fn insert(
-        &self,
-        digest: [u8; 32],
-        claims: &Claims,
-        kid: String,
-        jwk: Arc<Jwk>,
-        jwks: Arc<JwksCache>,
-        now: f64,
-    ) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= self.capacity {
-            entries.retain(|_, entry| entry.claims.expires_at > now);
-            if entries.len() >= self.capacity {
-                // Still full of live tokens: drop an arbitrary eighth rather than growing.
-                let excess = entries.len() - self.capacity * 7 / 8;
-                let victims: Vec<_> = entries.keys().take(excess).copied().collect();
-                for victim in victims {
-                    entries.remove(&victim);
-                }
-            }
-        }
-        entries.insert(
-            digest,
-            VerifiedToken {
-                claims: claims.clone(),
-                kid,
-                jwk,
-                jwks,
-            },
-        );
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.entries.lock().unwrap().len()
-    }
-}
-
-fn same_key(a: &Arc<Jwk>, b: &Arc<Jwk>) -> bool {
-    if Arc::ptr_eq(a, b) {
-        return true;
-    }
-    // A periodic refresh rebuilds every JWK; the same public key under the same kid still counts.
-    match (a.verification_key(), b.verification_key()) {
-        (Ok(a_key), Ok(b_key)) => a_key.as_ref() == b_key.as_ref() && a.alg() == b.alg(),
-        _ => false,
-    }
 }
 
 #[cfg(test)]

@@ -26,15 +26,16 @@ const DATA_LINK: &str = "..data";
 #[derive(Debug)]
 pub struct DirSource {
     dir: PathBuf,
-    state: RwLock<State>,
+    last_read: RwLock<LastRead>,
     /// Set by the watcher on any event in the folder.
     changed: Arc<AtomicBool>,
     /// Kept alive for as long as the source; `None` when watching was impossible.
     _watcher: Mutex<Option<notify::RecommendedWatcher>>,
 }
 
+/// What the last read of the folder found.
 #[derive(Debug, Default)]
-struct State {
+struct LastRead {
     credentials: Option<Arc<ClientCredentials>>,
     /// The `..data` target when last read.
     data_target: Option<PathBuf>,
@@ -77,7 +78,7 @@ impl DirSource {
         };
         let source = Self {
             dir,
-            state: RwLock::new(State::default()),
+            last_read: RwLock::new(LastRead::default()),
             changed,
             _watcher: Mutex::new(watcher),
         };
@@ -96,10 +97,10 @@ impl DirSource {
         let target = self.data_target();
         let changed = self.changed.swap(false, Ordering::SeqCst);
         {
-            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            let last_read = self.last_read.read().unwrap_or_else(|e| e.into_inner());
             if !changed
-                && state.data_target == target
-                && let Some(credentials) = &state.credentials
+                && last_read.data_target == target
+                && let Some(credentials) = &last_read.credentials
             {
                 return Ok(credentials.clone());
             }
@@ -112,31 +113,31 @@ impl DirSource {
     pub fn reload(&self) -> Result<Arc<ClientCredentials>, CredentialsError> {
         let target = self.data_target();
         let read = self.read_folder(target.as_deref());
-        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.data_target = target;
+        let mut last_read = self.last_read.write().unwrap_or_else(|e| e.into_inner());
+        last_read.data_target = target;
         match read {
             Ok(credentials) => {
-                if state.credentials.as_deref() != Some(&credentials) {
+                if last_read.credentials.as_deref() != Some(&credentials) {
                     tracing::info!(client_id = %credentials.client_id, dir = %self.dir.display(),
                         "client credentials loaded from folder");
-                    state.credentials = Some(Arc::new(credentials));
+                    last_read.credentials = Some(Arc::new(credentials));
                 }
-                state.error = None;
-                Ok(state.credentials.clone().expect("just set"))
+                last_read.error = None;
+                Ok(last_read.credentials.clone().expect("just set"))
             }
             Err(error) => {
-                if state.error.as_ref() != Some(&error) {
+                if last_read.error.as_ref() != Some(&error) {
                     tracing::warn!(%error, "cannot read client credentials; keeping the previous ones, if any");
                 }
-                state.error = Some(error.clone());
-                state.credentials.clone().ok_or(error)
+                last_read.error = Some(error.clone());
+                last_read.credentials.clone().ok_or(error)
             }
         }
     }
 
     /// Whether credentials have been read successfully.
     pub fn is_loaded(&self) -> bool {
-        self.state
+        self.last_read
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .credentials

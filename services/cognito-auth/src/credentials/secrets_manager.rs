@@ -117,7 +117,7 @@ impl SecretsManagerSource {
         if !due {
             return self
                 .cached()
-                .ok_or_else(|| self.error("not fetched yet".into()));
+                .ok_or_else(|| self.secret_error("not fetched yet".into()));
         }
         match self.fetch().await {
             Ok(credentials) => Ok(credentials),
@@ -137,7 +137,7 @@ impl SecretsManagerSource {
             .clone()
     }
 
-    fn error(&self, reason: String) -> CredentialsError {
+    fn secret_error(&self, reason: String) -> CredentialsError {
         CredentialsError::SecretsManager {
             secret_id: self.secret_id.clone(),
             reason,
@@ -151,10 +151,10 @@ impl SecretsManagerSource {
             .secret_id(&self.secret_id)
             .send()
             .await
-            .map_err(|e| self.error(DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| self.secret_error(DisplayErrorContext(&e).to_string()))?;
         let text = output
             .secret_string()
-            .ok_or_else(|| self.error("the secret has no SecretString".into()))?;
+            .ok_or_else(|| self.secret_error("the secret has no SecretString".into()))?;
         let credentials = ClientCredentials::from_secret_json(text).map_err(|error| {
             CredentialsError::Format {
                 origin: format!("Secrets Manager secret {}", self.secret_id),
