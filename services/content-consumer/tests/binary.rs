@@ -4,15 +4,22 @@ use std::process::Command;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_content-consumer");
 
-/// Runs the binary with a valid environment plus `extra`, expecting it to refuse to start.
-fn refuses_to_start(extra: &[(&str, &str)]) -> String {
-    let output = Command::new(BINARY)
+/// The binary with a valid environment and nothing else.
+fn valid_command() -> Command {
+    let mut command = Command::new(BINARY);
+    command
         .env_clear()
         .env("LISTEN_ADDR", "127.0.0.1:0")
         .env("PREMIUM_API_URL", "http://127.0.0.1:9/home/premium")
         .env("COGNITO_CLIENT_ID", "client")
         .env("COGNITO_CLIENT_SECRET", "secret")
-        .env("COGNITO_TOKEN_URL", "http://127.0.0.1:9/oauth2/token")
+        .env("COGNITO_TOKEN_URL", "http://127.0.0.1:9/oauth2/token");
+    command
+}
+
+/// Runs the binary with a valid environment plus `extra`, expecting it to refuse to start.
+fn refuses_to_start(extra: &[(&str, &str)]) -> String {
+    let output = valid_command()
         .envs(extra.iter().copied())
         .output()
         .expect("the binary runs");
@@ -86,20 +93,5 @@ fn an_unknown_log_format_is_named() {
 /// binary: `WARNING` used to be read as a target name and silence every line.
 #[test]
 fn every_log_level_name_is_read_as_every_binary_reads_it() {
-    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = busy.local_addr().unwrap().to_string();
-    telemetry::testing::check_every_level_name(
-        |level| {
-            let mut command = Command::new(BINARY);
-            command
-                .env_clear()
-                .env("LISTEN_ADDR", &address)
-                .env("PREMIUM_API_URL", "http://127.0.0.1:9/home/premium")
-                .env("COGNITO_CLIENT_ID", "client")
-                .env("COGNITO_CLIENT_SECRET", "secret")
-                .env("COGNITO_TOKEN_URL", "http://127.0.0.1:9/oauth2/token");
-            telemetry::testing::logs_of(&mut command, level)
-        },
-        Some("LISTEN_ADDR"),
-    );
+    telemetry::testing::check_every_level_name_of_server(valid_command);
 }

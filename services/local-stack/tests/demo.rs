@@ -41,18 +41,7 @@ async fn the_demo_gives_the_seed_three_answers() {
 
 #[test]
 fn the_command_prints_each_url_with_its_answer() {
-    let output = Command::new(env!("CARGO_BIN_EXE_local-stack"))
-        .args([
-            "--once",
-            "--consumer-port",
-            "0",
-            "--premium-port",
-            "0",
-            "--issuer-port",
-            "0",
-        ])
-        .output()
-        .expect("local-stack runs");
+    let output = once_on_free_ports().output().expect("local-stack runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
@@ -72,19 +61,22 @@ fn the_command_prints_each_url_with_its_answer() {
 #[test]
 fn every_log_level_name_is_read_as_every_binary_reads_it() {
     telemetry::testing::check_every_level_name(
-        |level| {
-            let mut command = Command::new(env!("CARGO_BIN_EXE_local-stack"));
-            command.args([
-                "--once",
-                "--consumer-port",
-                "0",
-                "--premium-port",
-                "0",
-                "--issuer-port",
-                "0",
-            ]);
-            telemetry::testing::logs_of(&mut command, level)
-        },
+        |level| telemetry::testing::logs_of(&mut once_on_free_ports(), level),
         None,
     );
+}
+
+/// `local-stack --once` on ports the system picks, so tests can run side by side.
+fn once_on_free_ports() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_local-stack"));
+    command.args([
+        "--once",
+        "--consumer-port",
+        "0",
+        "--premium-port",
+        "0",
+        "--issuer-port",
+        "0",
+    ]);
+    command
 }

@@ -86,6 +86,18 @@ pub fn check_every_level_name(mut run: impl FnMut(&str) -> String, error_fragmen
     }
 }
 
+/// [`check_every_level_name`] for a server binary. `command()` gives the binary with a valid
+/// environment; `LISTEN_ADDR` is set here to an address already taken, so every run ends at once
+/// with the binary's error naming `LISTEN_ADDR`, which is checked at every level but `OFF`.
+pub fn check_every_level_name_of_server(mut command: impl FnMut() -> std::process::Command) {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let address = busy.local_addr().expect("its address").to_string();
+    check_every_level_name(
+        |level| logs_of(command().env("LISTEN_ADDR", &address), level),
+        Some("LISTEN_ADDR"),
+    );
+}
+
 /// Runs `command` to its end with `LOG_LEVEL=level`, `LOG_FORMAT=json` and no `RUST_LOG`, and
 /// returns everything it printed (standard output, then standard error).
 pub fn logs_of(command: &mut std::process::Command, level: &str) -> String {
