@@ -24,6 +24,18 @@ fn fast_settings() -> JwksSettings {
 }
 
 /// A cache of `server`'s JWKS with `settings`, loading and refreshing in the background.
+/// A cache of `server`'s keys with [`fast_settings`], on a clock the test moves by hand.
+fn cache_on_a_manual_clock(server: &JwksServer) -> (JwksCache, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
+    let cache = JwksCache::with_clock(
+        server.url.clone(),
+        reqwest::Client::new(),
+        fast_settings(),
+        clock.clone(),
+    );
+    (cache, clock)
+}
+
 fn background_cache(server: &JwksServer, settings: JwksSettings) -> Arc<JwksCache> {
     let cache = Arc::new(JwksCache::new(
         server.url.clone(),
@@ -76,13 +88,8 @@ async fn background_load_retries_until_the_jwks_answers() {
 async fn unknown_kid_storm_costs_at_most_one_fetch_per_ten_seconds() {
     let key = SigningKey::generate("a");
     let server = JwksServer::start(&[&key]);
-    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
-    let cache = Arc::new(JwksCache::with_clock(
-        server.url.clone(),
-        reqwest::Client::new(),
-        fast_settings(),
-        clock.clone(),
-    ));
+    let (cache, clock) = cache_on_a_manual_clock(&server);
+    let cache = Arc::new(cache);
     cache.refresh().await.unwrap();
     assert_eq!(server.hits(), 1);
 
@@ -125,13 +132,8 @@ async fn concurrent_lookups_of_a_rotated_kid_share_one_fetch() {
     let old = SigningKey::generate("old");
     let new = SigningKey::generate("new");
     let server = JwksServer::start(&[&old]);
-    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
-    let cache = Arc::new(JwksCache::with_clock(
-        server.url.clone(),
-        reqwest::Client::new(),
-        fast_settings(),
-        clock.clone(),
-    ));
+    let (cache, clock) = cache_on_a_manual_clock(&server);
+    let cache = Arc::new(cache);
     cache.refresh().await.unwrap();
 
     server.publish(&[&old, &new]);
@@ -151,13 +153,7 @@ async fn concurrent_lookups_of_a_rotated_kid_share_one_fetch() {
 async fn cached_keys_survive_an_outage() {
     let key = SigningKey::generate("a");
     let server = JwksServer::start(&[&key]);
-    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
-    let cache = JwksCache::with_clock(
-        server.url.clone(),
-        reqwest::Client::new(),
-        fast_settings(),
-        clock.clone(),
-    );
+    let (cache, clock) = cache_on_a_manual_clock(&server);
     cache.refresh().await.unwrap();
 
     server.set_failing(true);
@@ -412,13 +408,7 @@ async fn lookups_while_nothing_loads_stay_not_loaded_inside_the_penalty_box() {
     let key = SigningKey::generate("a");
     let server = JwksServer::start(&[&key]);
     server.set_failing(true);
-    let clock = Arc::new(ManualClock::at(1_800_000_000.0));
-    let cache = JwksCache::with_clock(
-        server.url.clone(),
-        reqwest::Client::new(),
-        fast_settings(),
-        clock.clone(),
-    );
+    let (cache, clock) = cache_on_a_manual_clock(&server);
     assert!(matches!(cache.key("a").await, KeyLookup::NotLoaded));
     assert_eq!(server.hits(), 1);
     // Not "unknown": the token is not at fault, its keys could not be fetched.
