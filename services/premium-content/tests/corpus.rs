@@ -520,15 +520,7 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
                 for value in values {
                     request = request.header("authorization", value);
                 }
-                let response = request.send().await.unwrap();
-                support::Answer {
-                    status: response.status().as_u16(),
-                    challenge: response
-                        .headers()
-                        .get("www-authenticate")
-                        .map(|v| v.to_str().unwrap().to_owned()),
-                    body: response.text().await.unwrap(),
-                }
+                support::Answer::of(request.send().await.unwrap()).await
             }
         };
         assert_eq!(answer.status, case.status, "{}: {}", case.name, answer.body);

@@ -110,19 +110,25 @@ pub struct Answer {
     pub body: String,
 }
 
+impl Answer {
+    /// Reads `response` to its end.
+    pub async fn of(response: reqwest::Response) -> Answer {
+        Answer {
+            status: response.status().as_u16(),
+            challenge: response
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            body: response.text().await.unwrap(),
+        }
+    }
+}
+
 /// Sends `method` to `url` with an optional raw `Authorization` value.
 pub async fn call(client: &reqwest::Client, method: &str, url: &str, auth: Option<&str>) -> Answer {
     let mut request = client.request(method.parse().unwrap(), url);
     if let Some(auth) = auth {
         request = request.header("authorization", auth);
     }
-    let response = request.send().await.unwrap();
-    Answer {
-        status: response.status().as_u16(),
-        challenge: response
-            .headers()
-            .get("www-authenticate")
-            .map(|v| v.to_str().unwrap().to_owned()),
-        body: response.text().await.unwrap(),
-    }
+    Answer::of(request.send().await.unwrap()).await
 }
