@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
 use clap::Parser;
+use cognito_auth::scopes::{ResourceScopes, full_scope};
+use cognito_auth::trusted_issuers::IssuerJwks;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig};
 use rand::RngCore;
 use tokio::task::JoinHandle;
@@ -160,22 +162,16 @@ pub async fn launch(ports: Ports) -> Result<Stack, StackError> {
     let consumer_base = format!("http://{}", address(&consumer_listener)?);
 
     let secret = random_secret();
-    let read_scope = format!("{RESOURCE_SERVER}/read");
-    let write_scope = format!("{RESOURCE_SERVER}/write");
+    let ResourceScopes { read, write } = resource_scopes();
     let issuer_config = IssuerConfig::new(
         USER_POOL_ID,
-        vec![AppClient::new(
-            CLIENT_ID,
-            secret.clone(),
-            [read_scope, write_scope],
-        )],
+        vec![AppClient::new(CLIENT_ID, secret.clone(), [read, write])],
     );
     let issuer_url = format!("{issuer_base}/{USER_POOL_ID}");
     let token_endpoint = format!("{issuer_base}/oauth2/token");
     let issuer = local_cognito::issuer::start(issuer_config, issuer_listener).await?;
 
-    let premium_config = premium_config(&premium_base, &issuer_url)?;
-    let premium = premium_content::start(premium_config, premium_listener)
+    let premium = premium_content::start(premium_settings(&issuer_url), premium_listener)
         .await
         .map_err(|e| StackError::Premium(e.to_string()))?;
 
@@ -203,30 +199,22 @@ fn spawn(server: Server) -> (ServerHandle, JoinHandle<std::io::Result<()>>) {
     (server.handle(), tokio::spawn(server))
 }
 
-/// premium-content's configuration, as if given on its command line. Variables of our own
-/// environment that would point it elsewhere are overridden.
-fn premium_config(
-    premium_base: &str,
-    issuer_url: &str,
-) -> Result<premium_content::Config, StackError> {
-    let listen = premium_base.trim_start_matches("http://");
-    let mut config = premium_content::Config::try_parse_from([
-        "premium-content",
-        "--listen-addr",
-        listen,
-        "--cognito-issuer",
-        issuer_url,
-        "--resource-server",
-        RESOURCE_SERVER,
-        "--cognito-client-ids",
-        CLIENT_ID,
-    ])
-    .map_err(|e| StackError::Premium(e.to_string()))?;
-    // The JWKS at its default place under the issuer, whatever our environment says.
-    config.cognito_jwks_url = None;
-    config.read_scope = None;
-    config.write_scope = None;
-    Ok(config)
+/// premium-content's settings: the local issuer, its JWKS at the default place, the scopes of
+/// [`RESOURCE_SERVER`], and only [`CLIENT_ID`] allowed.
+fn premium_settings(issuer_url: &str) -> premium_content::Settings {
+    premium_content::Settings {
+        scopes: resource_scopes(),
+        client_ids: vec![CLIENT_ID.to_owned()],
+        ..premium_content::Settings::new(vec![IssuerJwks::at_default_place(issuer_url)])
+    }
+}
+
+/// The read and write scopes of [`RESOURCE_SERVER`].
+fn resource_scopes() -> ResourceScopes {
+    ResourceScopes {
+        read: full_scope(RESOURCE_SERVER, "read"),
+        write: full_scope(RESOURCE_SERVER, "write"),
+    }
 }
 
 /// content-consumer's configuration: credentials from the "environment" source, pointing at

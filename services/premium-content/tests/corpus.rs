@@ -9,8 +9,9 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::{SigningKey, encode_json};
+use premium_content::Settings;
 use serde_json::{Value, json};
-use support::{CLIENT, ISSUER, Premium, call, claims, now};
+use support::{CLIENT, ISSUER, Premium, call, claims, now, settings};
 
 const READ: &str = "premium_api/read";
 
@@ -499,7 +500,11 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
     let key = SigningKey::generate("kid-1");
     let attacker = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &["--cognito-client-ids", CLIENT]).await;
+    let premium = Premium::start_ready(Settings {
+        client_ids: vec![CLIENT.into()],
+        ..settings(&jwks.url)
+    })
+    .await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
     let metrics_url = premium.url("/metrics");
@@ -601,7 +606,7 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
 async fn a_100_kb_token_is_refused_without_a_5xx() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let huge = key.sign(&with(
         claims(READ),

@@ -4,7 +4,7 @@ mod support;
 
 use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::SigningKey;
-use support::{ISSUER, Premium, call, claims};
+use support::{ISSUER, Premium, call, claims, settings};
 
 const READ: &str = r#"{"message":"Premium Content: OAuth Scope: Read"}"#;
 const WRITE: &str = r#"{"message":"Premium Content: OAuth Scope: Write"}"#;
@@ -15,7 +15,7 @@ const FORBIDDEN: &str = r#"{"message":"Forbidden"}"#;
 async fn serves_the_contract() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
 
@@ -94,7 +94,7 @@ async fn not_ready_until_the_jwks_answers_and_never_exits_meanwhile() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
     jwks.set_failing(true);
-    let premium = Premium::start(&jwks.url, &[]).await;
+    let premium = Premium::start(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let token = key.sign(&claims("premium_api/read"));
 
@@ -138,7 +138,7 @@ async fn rotation_to_a_new_kid_and_outage() {
     let old = SigningKey::generate("kid-old");
     let new = SigningKey::generate("kid-new");
     let jwks = JwksServer::start(&[&old]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
     let old_token = old.sign(&claims("premium_api/read"));
@@ -177,7 +177,7 @@ async fn rotation_to_a_new_kid_and_outage() {
 async fn a_storm_of_random_kids_is_not_a_storm_of_jwks_downloads() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
     assert_eq!(jwks.hits(), 1);
@@ -213,7 +213,7 @@ async fn a_storm_of_random_kids_is_not_a_storm_of_jwks_downloads() {
 async fn graceful_stop_finishes_requests_in_flight() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
 

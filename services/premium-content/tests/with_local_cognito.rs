@@ -7,7 +7,7 @@ mod support;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use clap::Parser;
+use cognito_auth::trusted_issuers::IssuerJwks;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig, Issuer};
 use support::call;
 
@@ -49,17 +49,13 @@ async fn tokens_from_the_client_credentials_grant_are_honoured() {
     let issuer_handle = issuer_server.handle();
     tokio::spawn(issuer_server);
 
-    let config = premium_content::Config::try_parse_from([
-        "premium-content",
-        "--cognito-issuer",
-        issuer.issuer_url(),
-        "--cognito-client-ids",
-        "reader,writer",
-    ])
-    .unwrap();
+    let settings = premium_content::Settings {
+        client_ids: vec!["reader".into(), "writer".into()],
+        ..premium_content::Settings::new(vec![IssuerJwks::at_default_place(issuer.issuer_url())])
+    };
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let premium = format!("http://{}", listener.local_addr().unwrap());
-    let server = premium_content::start(config, listener).await.unwrap();
+    let server = premium_content::start(settings, listener).await.unwrap();
     let premium_handle = server.handle();
     tokio::spawn(server);
     let client = reqwest::Client::new();

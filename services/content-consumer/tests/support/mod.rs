@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use clap::Parser;
+use cognito_auth::trusted_issuers::IssuerJwks;
 pub use local_cognito::faults::{Fault, TestIssuer};
 use local_cognito::issuer::{AppClient, Config as IssuerConfig};
 use serde_json::Value;
@@ -62,19 +63,13 @@ fn spawn(server: actix_web::dev::Server, base: String) -> Service {
 
 /// The real premium-content, trusting `cognito`'s issuer; returns once it is ready.
 pub async fn start_premium(cognito: &TestIssuer) -> Service {
-    let config = premium_content::Config::try_parse_from([
-        "premium-content",
-        "--listen-addr",
-        "127.0.0.1:0",
-        "--cognito-issuer",
-        cognito.issuer.issuer_url(),
-        "--cognito-jwks-url",
-        &cognito.issuer.jwks_uri(),
-    ])
-    .unwrap();
+    let settings = premium_content::Settings::new(vec![IssuerJwks {
+        issuer: cognito.issuer.issuer_url().to_owned(),
+        jwks_url: cognito.issuer.jwks_uri(),
+    }]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = premium_content::start(config, listener).await.unwrap();
+    let server = premium_content::start(settings, listener).await.unwrap();
     let service = spawn(server, base);
     wait_ready(&service.url("/readyz")).await;
     service

@@ -7,7 +7,8 @@ use std::net::TcpListener;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::ServerHandle;
-use clap::Parser;
+use cognito_auth::trusted_issuers::IssuerJwks;
+use premium_content::Settings;
 use serde_json::{Value, json};
 
 /// The user pool the tests pretend to be.
@@ -21,29 +22,28 @@ pub struct Premium {
     handle: ServerHandle,
 }
 
+/// Settings trusting [`ISSUER`] with its keys at `jwks_url`, every other value at its default.
+pub fn settings(jwks_url: &str) -> Settings {
+    Settings::new(vec![IssuerJwks {
+        issuer: ISSUER.into(),
+        jwks_url: jwks_url.into(),
+    }])
+}
+
 impl Premium {
-    /// Starts premium-content against `jwks_url` with extra flags.
-    pub async fn start(jwks_url: &str, extra: &[&str]) -> Self {
-        let mut argv = vec![
-            "premium-content",
-            "--cognito-issuer",
-            ISSUER,
-            "--cognito-jwks-url",
-            jwks_url,
-        ];
-        argv.extend_from_slice(extra);
-        let config = premium_content::Config::try_parse_from(argv).unwrap();
+    /// Starts premium-content with `settings`.
+    pub async fn start(settings: Settings) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = premium_content::start(config, listener).await.unwrap();
+        let server = premium_content::start(settings, listener).await.unwrap();
         let handle = server.handle();
         tokio::spawn(server);
         Self { base, handle }
     }
 
     /// Starts it and waits until `/readyz` says the keys are loaded.
-    pub async fn start_ready(jwks_url: &str, extra: &[&str]) -> Self {
-        let premium = Self::start(jwks_url, extra).await;
+    pub async fn start_ready(settings: Settings) -> Self {
+        let premium = Self::start(settings).await;
         premium.wait_ready().await;
         premium
     }
