@@ -10,7 +10,6 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
-use clap::Parser;
 use cognito_auth::scopes::{ResourceScopes, full_scope};
 use cognito_auth::trusted_issuers::IssuerJwks;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig};
@@ -175,8 +174,8 @@ pub async fn launch(ports: Ports) -> Result<Stack, StackError> {
         .await
         .map_err(|e| StackError::Premium(e.to_string()))?;
 
-    let consumer_config = consumer_config(&consumer_base, &premium_base, &token_endpoint, secret)?;
-    let consumer = content_consumer::start(consumer_config, consumer_listener)
+    let consumer_settings = consumer_settings(&premium_base, &token_endpoint, secret)?;
+    let consumer = content_consumer::start(consumer_settings, consumer_listener)
         .await
         .map_err(|e| StackError::Consumer(e.to_string()))?;
 
@@ -217,36 +216,30 @@ fn resource_scopes() -> ResourceScopes {
     }
 }
 
-/// content-consumer's configuration: credentials from the "environment" source, pointing at
-/// the local issuer; any other credentials source our environment names is switched off.
-fn consumer_config(
-    consumer_base: &str,
+/// content-consumer's settings: fixed credentials of [`CLIENT_ID`] with `secret`, tokens from the
+/// local issuer's `token_endpoint`, the scopes of [`RESOURCE_SERVER`].
+fn consumer_settings(
     premium_base: &str,
     token_endpoint: &str,
     secret: String,
-) -> Result<content_consumer::Config, StackError> {
-    let listen = consumer_base.trim_start_matches("http://");
-    let premium_url = format!("{premium_base}/home/premium");
-    let mut config = content_consumer::Config::try_parse_from([
-        "content-consumer",
-        "--listen-addr",
-        listen,
-        "--premium-api-url",
-        &premium_url,
-        "--cognito-client-id",
-        CLIENT_ID,
-        "--cognito-token-url",
-        token_endpoint,
-        "--resource-server",
-        RESOURCE_SERVER,
-    ])
-    .map_err(|e| StackError::Consumer(e.to_string()))?;
-    config.cognito_client_secret = Some(content_consumer::ClientSecret(secret));
-    config.credentials_dir = None;
-    config.app_secrets_arn = None;
-    config.read_scope = None;
-    config.write_scope = None;
-    Ok(config)
+) -> Result<content_consumer::Settings, StackError> {
+    let url = |value: &str| {
+        value
+            .parse::<reqwest::Url>()
+            .map_err(|e| StackError::Consumer(format!("{value}: {e}")))
+    };
+    let credentials = content_consumer::CredentialsSource::Fixed {
+        client_id: CLIENT_ID.to_owned(),
+        client_secret: content_consumer::ClientSecret(secret),
+    };
+    Ok(content_consumer::Settings {
+        token_url: Some(url(token_endpoint)?),
+        scopes: resource_scopes(),
+        ..content_consumer::Settings::new(
+            url(&format!("{premium_base}/home/premium"))?,
+            credentials,
+        )
+    })
 }
 
 impl Stack {
