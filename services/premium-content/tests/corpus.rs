@@ -11,7 +11,7 @@ use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::{SigningKey, encode_json};
 use premium_content::Settings;
 use serde_json::{Value, json};
-use support::{CLIENT, ISSUER, Premium, call, claims, now, settings};
+use support::{CLIENT, ISSUER, Premium, claims, now, send, settings};
 
 const READ: &str = "premium_api/read";
 
@@ -513,20 +513,20 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
     let forged = corpus.iter().filter(|c| c.status != 200).count();
     assert!(forged >= 40, "only {forged} forged tokens");
 
-    let mut before = rejection_counts(&call(&client, "GET", &metrics_url, None).await.body);
+    let mut before = rejection_counts(&send(&client, "GET", &metrics_url, None).await.body);
     for case in corpus {
         let answer = match &case.send {
             Presentation::Bearer(token) => {
-                call(&client, "GET", &url, Some(&format!("Bearer {token}"))).await
+                send(&client, "GET", &url, Some(&format!("Bearer {token}"))).await
             }
-            Presentation::Raw(raw) => call(&client, "GET", &url, Some(raw)).await,
+            Presentation::Raw(raw) => send(&client, "GET", &url, Some(raw)).await,
             Presentation::Many(values) => {
                 let mut request = client.get(&url);
                 for value in values {
                     request = request.header("authorization", value);
                 }
                 let response = request.send().await.unwrap();
-                support::Answer {
+                support::Response {
                     status: response.status().as_u16(),
                     challenge: response
                         .headers()
@@ -571,7 +571,7 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
             }
             _ => {}
         }
-        let after = rejection_counts(&call(&client, "GET", &metrics_url, None).await.body);
+        let after = rejection_counts(&send(&client, "GET", &metrics_url, None).await.body);
         let changed: Vec<_> = after
             .iter()
             .filter(|(reason, count)| before.get(*reason).copied().unwrap_or(0) != **count)
@@ -590,13 +590,13 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
     }
 
     // Nothing above was answered with a 5xx, and the service still serves.
-    let metrics = call(&client, "GET", &metrics_url, None).await.body;
+    let metrics = send(&client, "GET", &metrics_url, None).await.body;
     let server_errors: Vec<_> = metrics
         .lines()
         .filter(|line| line.contains("route=\"/home/premium\"") && line.contains("status=\"5"))
         .collect();
     assert!(server_errors.is_empty(), "{server_errors:?}");
-    let answer = call(&client, "GET", &url, Some(&key.sign(&claims(READ)))).await;
+    let answer = send(&client, "GET", &url, Some(&key.sign(&claims(READ)))).await;
     assert_eq!(answer.status, 200);
     premium.stop().await;
     jwks.stop().await;
@@ -614,7 +614,7 @@ async fn a_100_kb_token_is_refused_without_a_5xx() {
         json!("x".repeat(100 * 1024)),
     ));
     assert!(huge.len() > 100 * 1024);
-    let answer = call(
+    let answer = send(
         &client,
         "GET",
         &premium.url("/home/premium"),
@@ -625,7 +625,7 @@ async fn a_100_kb_token_is_refused_without_a_5xx() {
     // 431 Request Header Fields Too Large. Tokens between 8 KiB and that limit get 401.
     assert_eq!(answer.status, 431);
     // The connection-level refusal does not hurt the service.
-    let answer = call(
+    let answer = send(
         &client,
         "GET",
         &premium.url("/home/premium"),

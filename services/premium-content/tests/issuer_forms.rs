@@ -19,7 +19,7 @@ use cognito_auth::trusted_issuers::IssuerJwks;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig, Issuer, IssuerUrl};
 use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::SigningKey;
-use support::call;
+use support::send;
 
 const POOL: &str = "eu-west-1_Forms1";
 const READ: &str = "premium_api/read";
@@ -59,9 +59,9 @@ async fn premium(settings: premium_content::Settings) -> (String, ServerHandle) 
 }
 
 /// `GET url` with `token` as bearer.
-async fn get(url: &str, token: &str) -> support::Answer {
+async fn get(url: &str, token: &str) -> support::Response {
     let client = reqwest::Client::new();
-    call(&client, "GET", url, Some(&format!("Bearer {token}"))).await
+    send(&client, "GET", url, Some(&format!("Bearer {token}"))).await
 }
 
 /// Polls `GET url` with `token` until it answers `status` (30 s at most: a loaded machine).
@@ -105,7 +105,7 @@ async fn a_derived_pool_accepts_tokens_of_both_forms() {
     for form in IssuerForm::ALL {
         eventually_status(&url, &issuer.mint_as(form, "reader", &[READ]), 200).await;
     }
-    let readyz = call(
+    let readyz = send(
         &reqwest::Client::new(),
         "GET",
         &format!("{base}/readyz"),
@@ -173,7 +173,7 @@ async fn readiness_never_waits_for_the_second_forms_jwks() {
         200,
     )
     .await;
-    let readyz = call(&client, "GET", &format!("{base}/readyz"), None).await;
+    let readyz = send(&client, "GET", &format!("{base}/readyz"), None).await;
     assert_eq!(
         readyz.status, 200,
         "ready on the original form's keys alone"

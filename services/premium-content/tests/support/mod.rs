@@ -103,21 +103,26 @@ pub fn claims(scope: &str) -> Value {
     })
 }
 
-/// A response's status, `WWW-Authenticate` and body.
-pub struct Answer {
+/// A response's status, `WWW-Authenticate` challenge and body.
+pub struct Response {
     pub status: u16,
     pub challenge: Option<String>,
     pub body: String,
 }
 
 /// Sends `method` to `url` with an optional raw `Authorization` value.
-pub async fn call(client: &reqwest::Client, method: &str, url: &str, auth: Option<&str>) -> Answer {
+pub async fn send(
+    client: &reqwest::Client,
+    method: &str,
+    url: &str,
+    auth: Option<&str>,
+) -> Response {
     let mut request = client.request(method.parse().unwrap(), url);
     if let Some(auth) = auth {
         request = request.header("authorization", auth);
     }
     let response = request.send().await.unwrap();
-    Answer {
+    Response {
         status: response.status().as_u16(),
         challenge: response
             .headers()
