@@ -27,24 +27,25 @@ async fn unauthorized_read(
     premium: web::Data<PremiumApi>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ConsumerError> {
-    let result = premium.read_without_token().await;
-    pass_through(&metrics, "unauthorized-read", result)
+    pass_through(
+        &metrics,
+        "unauthorized-read",
+        premium.read_without_token().await,
+    )
 }
 
 async fn authorized_read(
     premium: web::Data<PremiumApi>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ConsumerError> {
-    let result = premium.read().await;
-    pass_through(&metrics, "authorized-read", result)
+    pass_through(&metrics, "authorized-read", premium.read().await)
 }
 
 async fn authorized_write(
     premium: web::Data<PremiumApi>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ConsumerError> {
-    let result = premium.write().await;
-    pass_through(&metrics, "authorized-write", result)
+    pass_through(&metrics, "authorized-write", premium.write().await)
 }
 
 /// Counts the route's answer, then gives premium content's response as it came, or the failure
