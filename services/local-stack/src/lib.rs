@@ -370,6 +370,30 @@ mod tests {
     }
 
     #[test]
+    fn the_services_agree_on_issuer_client_and_scopes() {
+        let issuer = format!("http://127.0.0.1:1/{USER_POOL_ID}");
+        let premium = premium_settings(&issuer);
+        let consumer = consumer_settings(
+            "http://127.0.0.1:2",
+            "http://127.0.0.1:1/oauth2/token",
+            "s".into(),
+        )
+        .unwrap();
+        assert_eq!(premium.issuers, [IssuerJwks::at_default_place(&issuer)]);
+        assert_eq!(premium.client_ids, [CLIENT_ID]);
+        assert_eq!(premium.scopes, consumer.scopes);
+        assert_eq!(consumer.scopes.read, "premium_api/read");
+        assert_eq!(
+            consumer.premium_api_url.as_str(),
+            "http://127.0.0.1:2/home/premium"
+        );
+        assert_eq!(
+            consumer.token_url.map(String::from).as_deref(),
+            Some("http://127.0.0.1:1/oauth2/token")
+        );
+    }
+
+    #[test]
     fn secrets_are_fresh() {
         assert_ne!(random_secret(), random_secret());
         assert_eq!(random_secret().len(), 48);
