@@ -1,15 +1,16 @@
-//! Configuration: parsed once from flags and environment, then checked into [`Settings`].
+//! The command line: parsed once by clap from flags and environment in `main`, then checked into
+//! the typed [`Settings`] the service runs on. Every refusal names its variables.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use clap::Parser;
 use cognito_auth::credentials::normalise;
 use cognito_auth::scopes::{ResourceScopes, ScopeConfigError};
 use cognito_auth::token_cache::CachePolicy;
+
+use crate::settings::{ClientSecret, CredentialsSource, DEFAULT_RESOURCE_SERVER, Settings};
 
 /// content-consumer's configuration (every flag can also be given as the named variable).
 #[derive(Debug, Clone, Parser)]
@@ -49,7 +50,7 @@ pub struct Config {
     pub app_secrets_arn: Option<String>,
 
     /// Resource server identifier; scopes are {id}/read and {id}/write.
-    #[arg(long, env = "RESOURCE_SERVER", default_value = "premium_api")]
+    #[arg(long, env = "RESOURCE_SERVER", default_value = DEFAULT_RESOURCE_SERVER)]
     pub resource_server: String,
 
     /// Full read scope (overrides {RESOURCE_SERVER}/read).
@@ -79,23 +80,6 @@ pub struct Config {
     /// Time allowed for one call to premium content.
     #[arg(long, env = "PREMIUM_API_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub premium_api_timeout: Duration,
-}
-
-/// A client secret from the command line or environment; `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ClientSecret(pub String);
-
-impl FromStr for ClientSecret {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self(s.to_owned()))
-    }
-}
-
-impl fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
 }
 
 /// A configuration the service cannot run with; the message names the variables involved.
@@ -129,45 +113,11 @@ pub enum ConfigError {
     ZeroDuration(&'static str),
 }
 
-/// Where credentials come from, as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialsSourceConfig {
-    /// `CREDENTIALS_DIR`.
-    Dir(PathBuf),
-    /// `COGNITO_CLIENT_ID` + `COGNITO_CLIENT_SECRET`, [`normalise`]d.
-    Env {
-        /// The client id.
-        client_id: String,
-        /// The client secret.
-        client_secret: ClientSecret,
-    },
-    /// `APP_SECRETS_ARN`.
-    SecretsManager(String),
-}
-
-/// The checked configuration.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Premium content's URL.
-    pub premium_api_url: reqwest::Url,
-    /// The credentials source.
-    pub source: CredentialsSourceConfig,
-    /// `COGNITO_TOKEN_URL`, when set.
-    pub token_url: Option<String>,
-    /// Scope for authorized-read.
-    pub read_scope: String,
-    /// Scope for authorized-write.
-    pub write_scope: String,
-    /// Token cache timing.
-    pub policy: CachePolicy,
-    /// Connect timeout of the shared HTTP client.
-    pub connect_timeout: Duration,
-    /// Timeout of one call to premium content.
-    pub premium_api_timeout: Duration,
-}
-
 impl Config {
-    /// Checks the combination of values and derives the settings.
+    /// The settings these flags and variables give: the combination of values checked, derived
+    /// values resolved.
+    ///
+    /// Errors: the first [`ConfigError`] found, naming the variables involved.
     pub fn settings(&self) -> Result<Settings, ConfigError> {
         if !matches!(self.premium_api_url.scheme(), "http" | "https") {
             return Err(ConfigError::NotHttp("PREMIUM_API_URL"));
@@ -187,8 +137,9 @@ impl Config {
                 return Err(ConfigError::ZeroDuration(name));
             }
         }
-        let source = self.credentials_source()?;
-        if matches!(source, CredentialsSourceConfig::Env { .. }) && self.cognito_token_url.is_none()
+        let credentials = self.credentials_source()?;
+        if matches!(credentials, CredentialsSource::Fixed { .. })
+            && self.cognito_token_url.is_none()
         {
             return Err(ConfigError::MissingTokenUrl);
         }
@@ -199,11 +150,10 @@ impl Config {
         )?;
         Ok(Settings {
             premium_api_url: self.premium_api_url.clone(),
-            source,
-            token_url: self.cognito_token_url.as_ref().map(|u| u.to_string()),
-            read_scope: scopes.read,
-            write_scope: scopes.write,
-            policy: CachePolicy {
+            credentials,
+            token_url: self.cognito_token_url.clone(),
+            scopes,
+            token_cache: CachePolicy {
                 attempt_timeout: self.token_timeout,
                 deadline: self.token_deadline,
                 ..CachePolicy::default()
@@ -213,7 +163,7 @@ impl Config {
         })
     }
 
-    fn credentials_source(&self) -> Result<CredentialsSourceConfig, ConfigError> {
+    fn credentials_source(&self) -> Result<CredentialsSource, ConfigError> {
         let env_set = self.cognito_client_id.is_some() || self.cognito_client_secret.is_some();
         let set: Vec<&str> = [
             (self.credentials_dir.is_some(), "CREDENTIALS_DIR"),
@@ -227,15 +177,13 @@ impl Config {
             return Err(ConfigError::SeveralCredentialsSources(set.join(", ")));
         }
         if let Some(dir) = &self.credentials_dir {
-            return Ok(CredentialsSourceConfig::Dir(dir.clone()));
+            return Ok(CredentialsSource::Dir(dir.clone()));
         }
         if let Some(arn) = &self.app_secrets_arn {
             if arn.trim().is_empty() {
                 return Err(ConfigError::Empty("APP_SECRETS_ARN"));
             }
-            return Ok(CredentialsSourceConfig::SecretsManager(
-                arn.trim().to_owned(),
-            ));
+            return Ok(CredentialsSource::SecretsManager(arn.trim().to_owned()));
         }
         match (&self.cognito_client_id, &self.cognito_client_secret) {
             (Some(id), Some(secret)) => {
@@ -244,7 +192,7 @@ impl Config {
                 let client_id = normalise(id).ok_or(ConfigError::Empty("COGNITO_CLIENT_ID"))?;
                 let client_secret =
                     normalise(&secret.0).ok_or(ConfigError::Empty("COGNITO_CLIENT_SECRET"))?;
-                Ok(CredentialsSourceConfig::Env {
+                Ok(CredentialsSource::Fixed {
                     client_id: client_id.to_owned(),
                     client_secret: ClientSecret(client_secret.to_owned()),
                 })
@@ -299,11 +247,11 @@ mod tests {
         ])
         .settings()
         .unwrap();
-        assert_eq!(settings.read_scope, "premium_api/read");
-        assert_eq!(settings.write_scope, "premium_api/write");
+        assert_eq!(settings.scopes.read, "premium_api/read");
+        assert_eq!(settings.scopes.write, "premium_api/write");
         assert!(matches!(
-            settings.source,
-            CredentialsSourceConfig::Env { .. }
+            settings.credentials,
+            CredentialsSource::Fixed { .. }
         ));
     }
 
@@ -345,8 +293,8 @@ mod tests {
         ])
         .settings()
         .unwrap();
-        assert_eq!(settings.read_scope, "unicorn/read");
-        assert_eq!(settings.write_scope, "other/write");
+        assert_eq!(settings.scopes.read, "unicorn/read");
+        assert_eq!(settings.scopes.write, "other/write");
         assert_eq!(settings.token_url, None);
     }
 
@@ -386,8 +334,8 @@ mod tests {
             .settings()
             .unwrap();
             assert_eq!(
-                settings.source,
-                CredentialsSourceConfig::Env {
+                settings.credentials,
+                CredentialsSource::Fixed {
                     client_id: "1example23456789".into(),
                     client_secret: ClientSecret(secret.into()),
                 },
@@ -405,6 +353,23 @@ mod tests {
         .settings()
         .unwrap_err();
         assert_eq!(err, ConfigError::Empty("COGNITO_CLIENT_SECRET"));
+    }
+
+    #[test]
+    fn the_command_line_defaults_are_the_settings_defaults() {
+        let parsed = parse(&["--app-secrets-arn", "arn:x"]).settings().unwrap();
+        let credentials = CredentialsSource::SecretsManager("arn:x".into());
+        let new = Settings::new("http://p/home/premium".parse().unwrap(), credentials);
+        assert_eq!(parsed.premium_api_url, new.premium_api_url);
+        assert_eq!(parsed.credentials, new.credentials);
+        assert_eq!(parsed.token_url, new.token_url);
+        assert_eq!(parsed.scopes, new.scopes);
+        assert_eq!(parsed.connect_timeout, new.connect_timeout);
+        assert_eq!(parsed.premium_api_timeout, new.premium_api_timeout);
+        assert_eq!(
+            format!("{:?}", parsed.token_cache),
+            format!("{:?}", new.token_cache)
+        );
     }
 
     #[test]

@@ -1,13 +1,22 @@
 //! content-consumer: calls premium content with Cognito client-credentials tokens, fetched once
 //! per scope and reused until shortly before they expire.
 //!
-//! The library exposes [`Config`] and [`start`] so that the binary, the local stack and tests all
-//! run the same service.
+//! The library exposes [`Settings`] and [`start`] so that the binary, the local stack and tests all
+//! run the same service:
+//!
+//! - [`config`]: the command line (clap), checked into [`Settings`] in `main`;
+//! - [`settings`]: what the service runs on, with its defaults;
+//! - `routes`: the three content routes; `premium_api`: the calls to premium content;
+//!   `error`: the one mapping of failures to HTTP;
+//! - `health`: `/healthz`, `/readyz`; `metrics`: the registry and `/metrics`.
 
-mod config;
+pub mod config;
 mod error;
+mod health;
 mod metrics;
+mod premium_api;
 mod routes;
+pub mod settings;
 
 use std::sync::Arc;
 
@@ -18,16 +27,15 @@ use cognito_auth::credentials::{
 use cognito_auth::token_cache::TokenCache;
 use cognito_auth::token_client::TokenClient;
 
-pub use config::{ClientSecret, Config, ConfigError, CredentialsSourceConfig, Settings};
+pub use config::{Config, ConfigError};
 pub use error::ConsumerError;
 pub use metrics::Metrics;
+use premium_api::PremiumApi;
+pub use settings::{ClientSecret, CredentialsSource, Settings};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The configuration is unusable (the message names the variables).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     /// The credentials source cannot be used at all (e.g. CREDENTIALS_DIR is not a folder).
     #[error("{0}")]
     Credentials(#[from] CredentialsError),
@@ -41,18 +49,62 @@ pub enum StartError {
 
 /// Builds the service on `listener` and returns the running (not yet awaited) server.
 pub async fn start(
-    config: Config,
+    settings: Settings,
     listener: std::net::TcpListener,
 ) -> Result<actix_web::dev::Server, StartError> {
-    let settings = config.settings()?;
     // One client, one connection pool, for Cognito and premium content alike.
     let http = reqwest::Client::builder()
         .connect_timeout(settings.connect_timeout)
         .user_agent(concat!("content-consumer/", env!("CARGO_PKG_VERSION")))
         .build()?;
-    let credentials = match &settings.source {
-        CredentialsSourceConfig::Dir(dir) => CredentialsProvider::Dir(DirSource::open(dir)?),
-        CredentialsSourceConfig::Env {
+    let token_url = settings.token_url.as_ref().map(reqwest::Url::to_string);
+    let credentials = credentials_provider(&settings.credentials, &token_url).await?;
+    let metrics = Arc::new(Metrics::new());
+    let tokens = TokenCache::builder(TokenClient::new(http.clone()), credentials)
+        .endpoint_override(token_url)
+        .policy(settings.token_cache.clone())
+        .events(metrics.clone())
+        .build();
+    let premium = web::Data::new(PremiumApi {
+        http,
+        tokens: tokens.clone(),
+        url: settings.premium_api_url.clone(),
+        timeout: settings.premium_api_timeout,
+        read_scopes: vec![settings.scopes.read.clone()],
+        write_scopes: vec![settings.scopes.write.clone()],
+        metrics: metrics.clone(),
+    });
+    let tokens = web::Data::new(tokens);
+    let metrics = web::Data::from(metrics);
+    tracing::info!(
+        premium_api_url = %settings.premium_api_url,
+        read_scope = %settings.scopes.read,
+        write_scope = %settings.scopes.write,
+        source = ?source_name(&settings.credentials),
+        "content-consumer starting"
+    );
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(premium.clone())
+            .app_data(tokens.clone())
+            .app_data(metrics.clone())
+            .configure(routes::configure)
+            .configure(health::configure)
+            .configure(metrics::configure)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The credentials provider of `source`; fixed credentials get `token_url` as their endpoint.
+async fn credentials_provider(
+    source: &CredentialsSource,
+    token_url: &Option<String>,
+) -> Result<CredentialsProvider, CredentialsError> {
+    Ok(match source {
+        CredentialsSource::Dir(dir) => CredentialsProvider::Dir(DirSource::open(dir)?),
+        CredentialsSource::Fixed {
             client_id,
             client_secret,
         } => {
@@ -64,50 +116,20 @@ pub async fn start(
                     }
                 })?;
             CredentialsProvider::fixed(ClientCredentials {
-                token_endpoint: settings.token_url.clone(),
+                token_endpoint: token_url.clone(),
                 ..credentials
             })
         }
-        CredentialsSourceConfig::SecretsManager(secret_id) => {
+        CredentialsSource::SecretsManager(secret_id) => {
             CredentialsProvider::SecretsManager(SecretsManagerSource::from_env(secret_id).await)
         }
-    };
-    let metrics = Arc::new(Metrics::new());
-    let tokens = TokenCache::builder(TokenClient::new(http.clone()), credentials)
-        .endpoint_override(settings.token_url.clone())
-        .policy(settings.policy.clone())
-        .events(metrics.clone())
-        .build();
-    let state = web::Data::new(routes::AppState {
-        http,
-        tokens,
-        premium_api_url: settings.premium_api_url.clone(),
-        premium_api_timeout: settings.premium_api_timeout,
-        read_scopes: vec![settings.read_scope.clone()],
-        write_scopes: vec![settings.write_scope.clone()],
-        metrics,
-    });
-    tracing::info!(
-        premium_api_url = %settings.premium_api_url,
-        read_scope = %settings.read_scope,
-        write_scope = %settings.write_scope,
-        source = ?source_name(&settings.source),
-        "content-consumer starting"
-    );
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .configure(routes::configure)
     })
-    .listen(listener)?
-    .run();
-    Ok(server)
 }
 
-fn source_name(source: &CredentialsSourceConfig) -> &'static str {
+fn source_name(source: &CredentialsSource) -> &'static str {
     match source {
-        CredentialsSourceConfig::Dir(_) => "CREDENTIALS_DIR",
-        CredentialsSourceConfig::Env { .. } => "environment",
-        CredentialsSourceConfig::SecretsManager(_) => "APP_SECRETS_ARN",
+        CredentialsSource::Dir(_) => "CREDENTIALS_DIR",
+        CredentialsSource::Fixed { .. } => "environment",
+        CredentialsSource::SecretsManager(_) => "APP_SECRETS_ARN",
     }
 }

@@ -1,4 +1,5 @@
-//! content-consumer binary: parse configuration, bind, serve until SIGTERM/SIGINT.
+//! content-consumer binary: parse the command line, bind, check it into settings, serve until
+//! SIGTERM/SIGINT.
 
 use clap::Parser;
 use content_consumer::{Config, start};
@@ -22,7 +23,14 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let server = match start(config, listener).await {
+    let settings = match config.settings() {
+        Ok(settings) => settings,
+        Err(error) => {
+            tracing::error!(%error, "cannot start");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let server = match start(settings, listener).await {
         Ok(server) => server,
         Err(error) => {
             tracing::error!(%error, "cannot start");

@@ -1,7 +1,8 @@
-//! Prometheus metrics, one registry per service instance.
+//! Prometheus metrics, one registry per service instance, and `/metrics` that serves them.
 
 use std::time::Duration;
 
+use actix_web::{HttpResponse, web};
 use cognito_auth::token_cache::{Lookup, TokenEvents};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -129,6 +130,17 @@ impl Metrics {
             .expect("writing to a String does not fail");
         text
     }
+}
+
+/// Registers `/metrics`; it encodes the [`Metrics`] in the app data.
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
+    config.route("/metrics", web::get().to(scrape));
+}
+
+async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.encode())
 }
 
 impl TokenEvents for Metrics {

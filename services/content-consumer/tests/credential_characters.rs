@@ -36,11 +36,18 @@ async fn from_the_environment() {
     let cognito = start_cognito(&secret(), 3600);
     let premium = start_premium(&cognito).await;
     for (kind, stray) in STRAYS {
-        let consumer = consumer_with_env_credentials(
+        // Through the command line: its normalisation is what is under test.
+        let token_url = cognito.token_endpoint();
+        let consumer = consumer_from_args(
             &premium.url("/home/premium"),
-            &cognito,
-            &format!("{}{stray}", secret()),
-            &[],
+            &[
+                "--cognito-client-id",
+                CLIENT_ID,
+                "--cognito-client-secret",
+                &format!("{}{stray}", secret()),
+                "--cognito-token-url",
+                &token_url,
+            ],
         )
         .await;
         authorized_read_works(&cognito, &consumer, kind).await;
@@ -63,11 +70,7 @@ async fn from_a_mounted_secret_folder() {
                 ("scopes", &dressed("premium_api/read premium_api/write")),
             ],
         );
-        let consumer = start_consumer(
-            &premium.url("/home/premium"),
-            &["--credentials-dir", dir.to_str().unwrap()],
-        )
-        .await;
+        let consumer = start_consumer(dir_settings(&premium.url("/home/premium"), &dir)).await;
         authorized_read_works(&cognito, &consumer, kind).await;
         drop(consumer);
         std::fs::remove_dir_all(dir).unwrap();

@@ -20,11 +20,7 @@ async fn a_rotated_secret_is_used_without_a_restart_and_without_a_failed_call() 
     let premium = start_premium(&cognito).await;
     let dir = temp_dir("rotation");
     kubelet_write(&dir, &secret_files("secret-1", &cognito.token_endpoint()));
-    let consumer = start_consumer(
-        &premium.url("/home/premium"),
-        &["--credentials-dir", dir.to_str().unwrap()],
-    )
-    .await;
+    let consumer = start_consumer(dir_settings(&premium.url("/home/premium"), &dir)).await;
     let client = reqwest::Client::new();
     let url = consumer.url("/content/authorized-read");
     assert_eq!(get(&client, &url).await.0, 200);
@@ -62,11 +58,7 @@ async fn a_wrong_secret_is_fixed_by_updating_the_folder() {
     let premium = start_premium(&cognito).await;
     let dir = temp_dir("fix");
     kubelet_write(&dir, &secret_files("stale", &cognito.token_endpoint()));
-    let consumer = start_consumer(
-        &premium.url("/home/premium"),
-        &["--credentials-dir", dir.to_str().unwrap()],
-    )
-    .await;
+    let consumer = start_consumer(dir_settings(&premium.url("/home/premium"), &dir)).await;
     let client = reqwest::Client::new();
     let url = consumer.url("/content/authorized-write");
     let (status, body) = get(&client, &url).await;
@@ -86,15 +78,10 @@ async fn cognito_token_url_overrides_the_folder_endpoint() {
     let nowhere = closed_url("/oauth2/token");
     kubelet_write(&dir, &secret_files("secret-1", &nowhere));
     let token_url = cognito.token_endpoint();
-    let consumer = start_consumer(
-        &premium.url("/home/premium"),
-        &[
-            "--credentials-dir",
-            dir.to_str().unwrap(),
-            "--cognito-token-url",
-            &token_url,
-        ],
-    )
+    let consumer = start_consumer(Settings {
+        token_url: Some(token_url.parse().unwrap()),
+        ..dir_settings(&premium.url("/home/premium"), &dir)
+    })
     .await;
     let (status, _) = get(
         &reqwest::Client::new(),

@@ -9,7 +9,18 @@ use support::*;
 use test_support::closed_url;
 
 /// Short timeouts so that failures are quick: one attempt 300 ms, a fetch 1 s in all.
-const QUICK: [&str; 4] = ["--token-timeout", "300ms", "--token-deadline", "1s"];
+/// `settings` with a short token request timeout (300 ms) and caller deadline (1 s).
+fn quick(mut settings: Settings) -> Settings {
+    settings.token_cache.attempt_timeout = Duration::from_millis(300);
+    settings.token_cache.deadline = Duration::from_secs(1);
+    settings
+}
+
+/// content-consumer with the fixed credentials and [`quick`] token timing.
+async fn quick_consumer(premium_api_url: &str, cognito: &TestIssuer, secret: &str) -> Service {
+    let token_url = cognito.token_endpoint();
+    start_consumer(quick(fixed_settings(premium_api_url, &token_url, secret))).await
+}
 
 fn message(body: &serde_json::Value) -> String {
     body["message"].as_str().unwrap_or_default().to_owned()
@@ -19,9 +30,7 @@ fn message(body: &serde_json::Value) -> String {
 async fn token_endpoint_failing_with_500_is_a_502_after_bounded_retries() {
     let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
-    let consumer =
-        consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
-            .await;
+    let consumer = quick_consumer(&premium.url("/home/premium"), &cognito, "secret-1").await;
     cognito.faults.set_fault(internal_error());
     let client = reqwest::Client::new();
     let (status, body) = get(&client, &consumer.url("/content/authorized-read")).await;
@@ -46,9 +55,7 @@ async fn token_endpoint_failing_with_500_is_a_502_after_bounded_retries() {
 async fn a_hanging_token_endpoint_is_a_504_within_the_deadline() {
     let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
-    let consumer =
-        consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
-            .await;
+    let consumer = quick_consumer(&premium.url("/home/premium"), &cognito, "secret-1").await;
     cognito.faults.set_fault(Some(Fault::Hang));
     let client = reqwest::Client::new();
     let started = Instant::now();
@@ -67,20 +74,9 @@ async fn an_unreachable_token_endpoint_is_a_502() {
     let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let closed = closed_url("/oauth2/token");
-    let consumer = start_consumer(
-        &premium.url("/home/premium"),
-        &[
-            "--cognito-client-id",
-            CLIENT_ID,
-            "--cognito-client-secret",
-            "secret-1",
-            "--cognito-token-url",
-            &closed,
-            "--token-deadline",
-            "1s",
-        ],
-    )
-    .await;
+    let mut settings = fixed_settings(&premium.url("/home/premium"), &closed, "secret-1");
+    settings.token_cache.deadline = Duration::from_secs(1);
+    let consumer = start_consumer(settings).await;
     let (status, body) = get(
         &reqwest::Client::new(),
         &consumer.url("/content/authorized-read"),
@@ -97,13 +93,7 @@ async fn an_unreachable_token_endpoint_is_a_502() {
 async fn a_wrong_secret_is_a_502_naming_invalid_client_and_is_not_retried() {
     let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
-    let consumer = consumer_with_env_credentials(
-        &premium.url("/home/premium"),
-        &cognito,
-        "not-the-secret",
-        &QUICK,
-    )
-    .await;
+    let consumer = quick_consumer(&premium.url("/home/premium"), &cognito, "not-the-secret").await;
     let (status, body) = get(
         &reqwest::Client::new(),
         &consumer.url("/content/authorized-write"),
@@ -122,9 +112,7 @@ async fn a_wrong_secret_is_a_502_naming_invalid_client_and_is_not_retried() {
 async fn a_valid_token_keeps_serving_while_the_token_endpoint_is_down() {
     let cognito = start_cognito("secret-1", 5);
     let premium = start_premium(&cognito).await;
-    let consumer =
-        consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &QUICK)
-            .await;
+    let consumer = quick_consumer(&premium.url("/home/premium"), &cognito, "secret-1").await;
     let client = reqwest::Client::new();
     let url = consumer.url("/content/authorized-read");
     let started = Instant::now();
@@ -143,7 +131,7 @@ async fn a_valid_token_keeps_serving_while_the_token_endpoint_is_down() {
 async fn premium_content_down_is_a_502() {
     let cognito = start_cognito("secret-1", 3600);
     let closed = closed_url("/home/premium");
-    let consumer = consumer_with_env_credentials(&closed, &cognito, "secret-1", &QUICK).await;
+    let consumer = quick_consumer(&closed, &cognito, "secret-1").await;
     let client = reqwest::Client::new();
     for route in ["/content/unauthorized-read", "/content/authorized-read"] {
         let (status, body) = get(&client, &consumer.url(route)).await;
@@ -167,12 +155,10 @@ async fn premium_content_hanging_is_a_504() {
             held.push(socket);
         }
     });
-    let consumer = consumer_with_env_credentials(
-        &url,
-        &cognito,
-        "secret-1",
-        &["--premium-api-timeout", "500ms"],
-    )
+    let consumer = start_consumer(Settings {
+        premium_api_timeout: Duration::from_millis(500),
+        ..fixed_settings(&url, &cognito.token_endpoint(), "secret-1")
+    })
     .await;
     let started = Instant::now();
     let (status, body) = get(
@@ -193,11 +179,7 @@ async fn not_ready_until_the_credentials_folder_is_filled_in() {
     let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
     let dir = temp_dir("not-ready");
-    let consumer = start_consumer(
-        &premium.url("/home/premium"),
-        &["--credentials-dir", dir.to_str().unwrap()],
-    )
-    .await;
+    let consumer = start_consumer(dir_settings(&premium.url("/home/premium"), &dir)).await;
     let client = reqwest::Client::new();
     let (status, body) = get(&client, &consumer.url("/readyz")).await;
     assert_eq!(status, 503);
@@ -220,31 +202,26 @@ async fn not_ready_until_the_credentials_folder_is_filled_in() {
 
 #[tokio::test]
 async fn bad_configurations_fail_at_startup_naming_the_variables() {
-    let listener = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let parse = |args: &[&str]| {
-        let mut all = vec![
-            "content-consumer",
-            "--premium-api-url",
-            "http://127.0.0.1:9/",
-        ];
-        all.extend_from_slice(args);
-        <content_consumer::Config as clap::Parser>::try_parse_from(all).unwrap()
-    };
-    let err = content_consumer::start(
-        parse(&["--credentials-dir", "/tmp", "--cognito-client-id", "x"]),
-        listener(),
-    )
-    .await
-    .err()
-    .expect("start must fail");
+    let config = <content_consumer::Config as clap::Parser>::try_parse_from([
+        "content-consumer",
+        "--premium-api-url",
+        "http://127.0.0.1:9/",
+        "--credentials-dir",
+        "/tmp",
+        "--cognito-client-id",
+        "x",
+    ])
+    .unwrap();
+    let err = config.settings().expect_err("the settings must be refused");
     assert!(
         err.to_string()
             .contains("CREDENTIALS_DIR, COGNITO_CLIENT_ID/COGNITO_CLIENT_SECRET"),
         "{err}"
     );
+    let missing = std::path::Path::new("/nonexistent/creds");
     let err = content_consumer::start(
-        parse(&["--credentials-dir", "/nonexistent/creds"]),
-        listener(),
+        dir_settings("http://127.0.0.1:9/", missing),
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
     )
     .await
     .err()

@@ -12,8 +12,7 @@ async fn stack(lifetime_secs: u64) -> (TestIssuer, Service, Service) {
     let cognito = start_cognito("secret-1", lifetime_secs);
     let premium = start_premium(&cognito).await;
     let consumer =
-        consumer_with_env_credentials(&premium.url("/home/premium"), &cognito, "secret-1", &[])
-            .await;
+        consumer_with_fixed_credentials(&premium.url("/home/premium"), &cognito, "secret-1").await;
     (cognito, premium, consumer)
 }
 

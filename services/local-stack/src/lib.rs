@@ -10,7 +10,8 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
-use clap::Parser;
+use cognito_auth::scopes::{ResourceScopes, full_scope};
+use cognito_auth::trusted_issuers::IssuerJwks;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig};
 use rand::RngCore;
 use tokio::task::JoinHandle;
@@ -160,27 +161,21 @@ pub async fn launch(ports: Ports) -> Result<Stack, StackError> {
     let consumer_base = format!("http://{}", address(&consumer_listener)?);
 
     let secret = random_secret();
-    let read_scope = format!("{RESOURCE_SERVER}/read");
-    let write_scope = format!("{RESOURCE_SERVER}/write");
+    let ResourceScopes { read, write } = resource_scopes();
     let issuer_config = IssuerConfig::new(
         USER_POOL_ID,
-        vec![AppClient::new(
-            CLIENT_ID,
-            secret.clone(),
-            [read_scope, write_scope],
-        )],
+        vec![AppClient::new(CLIENT_ID, secret.clone(), [read, write])],
     );
     let issuer_url = format!("{issuer_base}/{USER_POOL_ID}");
     let token_endpoint = format!("{issuer_base}/oauth2/token");
     let issuer = local_cognito::issuer::start(issuer_config, issuer_listener).await?;
 
-    let premium_config = premium_config(&premium_base, &issuer_url)?;
-    let premium = premium_content::start(premium_config, premium_listener)
+    let premium = premium_content::start(premium_settings(&issuer_url), premium_listener)
         .await
         .map_err(|e| StackError::Premium(e.to_string()))?;
 
-    let consumer_config = consumer_config(&consumer_base, &premium_base, &token_endpoint, secret)?;
-    let consumer = content_consumer::start(consumer_config, consumer_listener)
+    let consumer_settings = consumer_settings(&premium_base, &token_endpoint, secret)?;
+    let consumer = content_consumer::start(consumer_settings, consumer_listener)
         .await
         .map_err(|e| StackError::Consumer(e.to_string()))?;
 
@@ -203,62 +198,48 @@ fn spawn(server: Server) -> (ServerHandle, JoinHandle<std::io::Result<()>>) {
     (server.handle(), tokio::spawn(server))
 }
 
-/// premium-content's configuration, as if given on its command line. Variables of our own
-/// environment that would point it elsewhere are overridden.
-fn premium_config(
-    premium_base: &str,
-    issuer_url: &str,
-) -> Result<premium_content::Config, StackError> {
-    let listen = premium_base.trim_start_matches("http://");
-    let mut config = premium_content::Config::try_parse_from([
-        "premium-content",
-        "--listen-addr",
-        listen,
-        "--cognito-issuer",
-        issuer_url,
-        "--resource-server",
-        RESOURCE_SERVER,
-        "--cognito-client-ids",
-        CLIENT_ID,
-    ])
-    .map_err(|e| StackError::Premium(e.to_string()))?;
-    // The JWKS at its default place under the issuer, whatever our environment says.
-    config.cognito_jwks_url = None;
-    config.read_scope = None;
-    config.write_scope = None;
-    Ok(config)
+/// premium-content's settings: the local issuer, its JWKS at the default place, the scopes of
+/// [`RESOURCE_SERVER`], and only [`CLIENT_ID`] allowed.
+fn premium_settings(issuer_url: &str) -> premium_content::Settings {
+    premium_content::Settings {
+        scopes: resource_scopes(),
+        client_ids: vec![CLIENT_ID.to_owned()],
+        ..premium_content::Settings::new(vec![IssuerJwks::at_default_place(issuer_url)])
+    }
 }
 
-/// content-consumer's configuration: credentials from the "environment" source, pointing at
-/// the local issuer; any other credentials source our environment names is switched off.
-fn consumer_config(
-    consumer_base: &str,
+/// The read and write scopes of [`RESOURCE_SERVER`].
+fn resource_scopes() -> ResourceScopes {
+    ResourceScopes {
+        read: full_scope(RESOURCE_SERVER, "read"),
+        write: full_scope(RESOURCE_SERVER, "write"),
+    }
+}
+
+/// content-consumer's settings: fixed credentials of [`CLIENT_ID`] with `secret`, tokens from the
+/// local issuer's `token_endpoint`, the scopes of [`RESOURCE_SERVER`].
+fn consumer_settings(
     premium_base: &str,
     token_endpoint: &str,
     secret: String,
-) -> Result<content_consumer::Config, StackError> {
-    let listen = consumer_base.trim_start_matches("http://");
-    let premium_url = format!("{premium_base}/home/premium");
-    let mut config = content_consumer::Config::try_parse_from([
-        "content-consumer",
-        "--listen-addr",
-        listen,
-        "--premium-api-url",
-        &premium_url,
-        "--cognito-client-id",
-        CLIENT_ID,
-        "--cognito-token-url",
-        token_endpoint,
-        "--resource-server",
-        RESOURCE_SERVER,
-    ])
-    .map_err(|e| StackError::Consumer(e.to_string()))?;
-    config.cognito_client_secret = Some(content_consumer::ClientSecret(secret));
-    config.credentials_dir = None;
-    config.app_secrets_arn = None;
-    config.read_scope = None;
-    config.write_scope = None;
-    Ok(config)
+) -> Result<content_consumer::Settings, StackError> {
+    let url = |value: &str| {
+        value
+            .parse::<reqwest::Url>()
+            .map_err(|e| StackError::Consumer(format!("{value}: {e}")))
+    };
+    let credentials = content_consumer::CredentialsSource::Fixed {
+        client_id: CLIENT_ID.to_owned(),
+        client_secret: content_consumer::ClientSecret(secret),
+    };
+    Ok(content_consumer::Settings {
+        token_url: Some(url(token_endpoint)?),
+        scopes: resource_scopes(),
+        ..content_consumer::Settings::new(
+            url(&format!("{premium_base}/home/premium"))?,
+            credentials,
+        )
+    })
 }
 
 impl Stack {
@@ -386,6 +367,30 @@ mod tests {
         let other = bind(port).unwrap();
         assert_ne!(other.local_addr().unwrap().port(), port);
         assert!(other.local_addr().unwrap().ip().is_loopback());
+    }
+
+    #[test]
+    fn the_services_agree_on_issuer_client_and_scopes() {
+        let issuer = format!("http://127.0.0.1:1/{USER_POOL_ID}");
+        let premium = premium_settings(&issuer);
+        let consumer = consumer_settings(
+            "http://127.0.0.1:2",
+            "http://127.0.0.1:1/oauth2/token",
+            "s".into(),
+        )
+        .unwrap();
+        assert_eq!(premium.issuers, [IssuerJwks::at_default_place(&issuer)]);
+        assert_eq!(premium.client_ids, [CLIENT_ID]);
+        assert_eq!(premium.scopes, consumer.scopes);
+        assert_eq!(consumer.scopes.read, "premium_api/read");
+        assert_eq!(
+            consumer.premium_api_url.as_str(),
+            "http://127.0.0.1:2/home/premium"
+        );
+        assert_eq!(
+            consumer.token_url.map(String::from).as_deref(),
+            Some("http://127.0.0.1:1/oauth2/token")
+        );
     }
 
     #[test]

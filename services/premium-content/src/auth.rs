@@ -84,7 +84,7 @@ impl AuthError {
 
     /// The HTTP answer: status, `WWW-Authenticate` challenge, and the `message` of the body.
     /// This is the only place refusals are mapped to HTTP.
-    fn answer(&self) -> (StatusCode, Option<String>, &'static str) {
+    fn http_refusal(&self) -> (StatusCode, Option<String>, &'static str) {
         match self {
             AuthError::MissingToken => (
                 StatusCode::UNAUTHORIZED,
@@ -129,11 +129,11 @@ impl From<Rejection> for AuthError {
 
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
-        self.answer().0
+        self.http_refusal().0
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (status, challenge, message) = self.answer();
+        let (status, challenge, message) = self.http_refusal();
         let mut response = HttpResponse::build(status);
         if let Some(challenge) = challenge {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));

@@ -1,5 +1,6 @@
-//! Configuration: every variable of CONTRACT.md (plus a few tuning knobs), parsed once by clap and
-//! resolved into the typed [`Settings`] the service runs on.
+//! The command line: every variable of CONTRACT.md (plus a few tuning knobs), parsed once by clap
+//! in `main` and checked into the typed [`Settings`] the service runs on. Every refusal names its
+//! variable.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -7,6 +8,11 @@ use std::time::Duration;
 use cognito_auth::cognito::{CognitoError, UserPool};
 use cognito_auth::scopes::ResourceScopes;
 use cognito_auth::trusted_issuers::IssuerJwks;
+
+use crate::settings::{
+    DEFAULT_CLOCK_LEEWAY, DEFAULT_JWKS_REFRESH_INTERVAL, DEFAULT_RESOURCE_SERVER,
+    DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, MAX_CLOCK_LEEWAY, Settings,
+};
 
 /// premium-content configuration, from flags or the environment.
 #[derive(Debug, Clone, clap::Parser)]
@@ -41,7 +47,7 @@ pub struct Config {
     pub cognito_jwks_url: Option<String>,
 
     /// Resource server identifier; scopes are {id}/read and {id}/write.
-    #[arg(long, env = "RESOURCE_SERVER", default_value = "premium_api")]
+    #[arg(long, env = "RESOURCE_SERVER", default_value = DEFAULT_RESOURCE_SERVER)]
     pub resource_server: String,
 
     /// Full scope needed for GET /home/premium [default: {RESOURCE_SERVER}/read].
@@ -61,11 +67,11 @@ pub struct Config {
     pub log: telemetry::LogArgs,
 
     /// Clock skew tolerated on exp and nbf, in seconds.
-    #[arg(long, env = "CLOCK_LEEWAY_SECONDS", default_value_t = 5)]
+    #[arg(long, env = "CLOCK_LEEWAY_SECONDS", default_value_t = DEFAULT_CLOCK_LEEWAY.as_secs())]
     pub clock_leeway_seconds: u64,
 
     /// Verified tokens remembered until they expire (0 disables the cache).
-    #[arg(long, env = "VERIFIED_TOKEN_CACHE_SIZE", default_value_t = 10_000)]
+    #[arg(long, env = "VERIFIED_TOKEN_CACHE_SIZE", default_value_t = DEFAULT_VERIFIED_TOKEN_CACHE_SIZE)]
     pub verified_token_cache_size: usize,
 
     /// HTTP worker threads; 0 means one per available CPU.
@@ -73,7 +79,7 @@ pub struct Config {
     pub http_workers: usize,
 
     /// Seconds between periodic JWKS refreshes.
-    #[arg(long, env = "JWKS_REFRESH_SECONDS", default_value_t = 600)]
+    #[arg(long, env = "JWKS_REFRESH_SECONDS", default_value_t = DEFAULT_JWKS_REFRESH_INTERVAL.as_secs())]
     pub jwks_refresh_seconds: u64,
 }
 
@@ -100,36 +106,14 @@ fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-/// The resolved settings the service runs on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    /// The issuers tokens may carry, each with its JWKS URL: one with COGNITO_ISSUER, both forms
-    /// of the user pool (original first) otherwise.
-    pub issuers: Vec<IssuerJwks>,
-    /// Scope for reads.
-    pub read_scope: String,
-    /// Scope for writes.
-    pub write_scope: String,
-    /// Allowed client ids (empty: any).
-    pub client_ids: Vec<String>,
-    /// Clock leeway.
-    pub leeway: Duration,
-    /// Verified-token cache size.
-    pub cache_capacity: usize,
-    /// Periodic JWKS refresh.
-    pub jwks_refresh: Duration,
-    /// HTTP workers (None: one per available CPU).
-    pub http_workers: Option<usize>,
-}
-
 impl Config {
-    /// Resolves derived values and checks every variable.
-    pub fn resolve(&self) -> Result<Settings, ConfigError> {
+    /// The settings these flags and variables give: derived values resolved, every variable
+    /// checked.
+    ///
+    /// Errors: [`ConfigError::NoIssuer`], or the first variable holding an unusable value.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
         let issuers = self.issuers()?;
-        let ResourceScopes {
-            read: read_scope,
-            write: write_scope,
-        } = ResourceScopes::resolve(
+        let scopes = ResourceScopes::resolve(
             &self.resource_server,
             self.read_scope.as_deref(),
             self.write_scope.as_deref(),
@@ -145,7 +129,7 @@ impl Config {
         if self.jwks_refresh_seconds == 0 {
             return Err(invalid("JWKS_REFRESH_SECONDS", "must be at least 1"));
         }
-        if self.clock_leeway_seconds > 300 {
+        if self.clock_leeway_seconds > MAX_CLOCK_LEEWAY.as_secs() {
             return Err(invalid(
                 "CLOCK_LEEWAY_SECONDS",
                 "more than 300 s of leeway defeats expiry",
@@ -153,12 +137,11 @@ impl Config {
         }
         Ok(Settings {
             issuers,
-            read_scope,
-            write_scope,
+            scopes,
             client_ids,
-            leeway: Duration::from_secs(self.clock_leeway_seconds),
-            cache_capacity: self.verified_token_cache_size,
-            jwks_refresh: Duration::from_secs(self.jwks_refresh_seconds),
+            clock_leeway: Duration::from_secs(self.clock_leeway_seconds),
+            verified_token_cache_size: self.verified_token_cache_size,
+            jwks_refresh_interval: Duration::from_secs(self.jwks_refresh_seconds),
             http_workers: (self.http_workers > 0).then_some(self.http_workers),
         })
     }
@@ -230,7 +213,7 @@ mod tests {
     fn parse(args: &[&str]) -> Result<Settings, ConfigError> {
         let mut argv = vec!["premium-content"];
         argv.extend_from_slice(args);
-        Config::try_parse_from(argv).unwrap().resolve()
+        Config::try_parse_from(argv).unwrap().settings()
     }
 
     fn issuer_jwks(issuer: &str, jwks_url: &str) -> IssuerJwks {
@@ -262,10 +245,10 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(s.read_scope, "premium_api/read");
-        assert_eq!(s.write_scope, "premium_api/write");
+        assert_eq!(s.scopes.read, "premium_api/read");
+        assert_eq!(s.scopes.write, "premium_api/write");
         assert!(s.client_ids.is_empty());
-        assert_eq!(s.leeway, Duration::from_secs(5));
+        assert_eq!(s.clock_leeway, Duration::from_secs(5));
     }
 
     #[test]
@@ -294,8 +277,8 @@ mod tests {
                 "http://127.0.0.1:9001/keys"
             )]
         );
-        assert_eq!(s.read_scope, "unicorn/read");
-        assert_eq!(s.write_scope, "other/write");
+        assert_eq!(s.scopes.read, "unicorn/read");
+        assert_eq!(s.scopes.write, "other/write");
         assert_eq!(s.client_ids, ["a", "b", "c"]);
     }
 
@@ -409,6 +392,15 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("set COGNITO_ISSUER"), "{message}");
+    }
+
+    #[test]
+    fn the_command_line_defaults_are_the_settings_defaults() {
+        let s = parse(&["--cognito-issuer", "https://x"]).unwrap();
+        assert_eq!(
+            s,
+            Settings::new(vec![IssuerJwks::at_default_place("https://x")])
+        );
     }
 
     #[test]

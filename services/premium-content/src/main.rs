@@ -26,7 +26,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = match start(config, listener).await {
+    let settings = match config.settings() {
+        Ok(settings) => settings,
+        Err(error) => {
+            tracing::error!(%error, "cannot start");
+            eprintln!("premium-content: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = match start(settings, listener).await {
         Ok(server) => server,
         Err(error) => {
             tracing::error!(%error, "cannot start");

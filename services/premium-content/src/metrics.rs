@@ -1,8 +1,14 @@
-//! Prometheus metrics of one service instance (its own registry: no global state).
+//! Prometheus metrics of one service instance (its own registry: no global state): what is
+//! counted, the middleware that counts every request, and [`METRICS_PATH`] that serves them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
 use cognito_auth::jwks::JwksCache;
 use cognito_auth::verifier::{Rejection, Verifier};
 use prometheus_client::collector::Collector;
@@ -13,6 +19,15 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+
+use crate::health::{HEALTHZ_PATH, READYZ_PATH};
+use crate::routes::{PREMIUM_PATH, json};
+
+/// Prometheus metrics, in the OpenMetrics text format.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// The route labels: every path served, anything else is `unmatched`.
+const ROUTES: [&str; 4] = [PREMIUM_PATH, HEALTHZ_PATH, READYZ_PATH, METRICS_PATH];
 
 /// Labels of a served request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -115,6 +130,58 @@ impl Metrics {
     }
 }
 
+/// Registers [`METRICS_PATH`]; it encodes the [`Metrics`] in the app data.
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
+    config.route(METRICS_PATH, web::get().to(scrape));
+}
+
+async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
+    match metrics.encode() {
+        Ok(text) => HttpResponse::Ok()
+            .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+            .body(text),
+        Err(_) => json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"message":"metrics encoding failed"}"#,
+        ),
+    }
+}
+
+/// Middleware (`actix_web::middleware::from_fn`) counting every request served, by route,
+/// method and status, in the [`Metrics`] of the app data.
+pub(crate) async fn count_requests(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let method = method_label(request.method());
+    let metrics = request.app_data::<web::Data<Metrics>>().cloned();
+    let response = next.call(request).await?;
+    if let Some(metrics) = metrics {
+        let route = route_label(response.request().match_pattern().as_deref());
+        metrics.request(route, method, response.status().as_u16());
+    }
+    Ok(response)
+}
+
+fn route_label(pattern: Option<&str>) -> &'static str {
+    pattern
+        .and_then(|pattern| ROUTES.into_iter().find(|route| *route == pattern))
+        .unwrap_or("unmatched")
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// Reads the verifier's and JWKS cache's counters at scrape time (they know nothing of
 /// Prometheus).
 #[derive(Debug)]
@@ -203,5 +270,19 @@ impl Collector for VerifierCollector {
             ready.metric_type(),
         )?;
         ready.encode(metric)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_labels_are_bounded() {
+        assert_eq!(route_label(Some("/home/premium")), "/home/premium");
+        assert_eq!(route_label(Some("/metrics")), "/metrics");
+        assert_eq!(route_label(Some("/home/premium/../x")), "unmatched");
+        assert_eq!(route_label(None), "unmatched");
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::SigningKey;
-use support::{ISSUER, call, claims};
+use support::{ISSUER, claims, send};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_premium-content");
 
@@ -104,7 +104,7 @@ async fn sigterm_drains_in_flight_requests_and_logs_hold_no_token() {
     let scope_less = key.sign(&claims("premium_api/readx"));
     let forged = SigningKey::generate("kid-1").sign(&claims("premium_api/read"));
     for token in [&expired, &scope_less, &forged] {
-        let status = call(&client, "GET", &url, Some(&format!("Bearer {token}")))
+        let status = send(&client, "GET", &url, Some(&format!("Bearer {token}")))
             .await
             .status;
         assert!(matches!(status, 401 | 403));
@@ -117,7 +117,7 @@ async fn sigterm_drains_in_flight_requests_and_logs_hold_no_token() {
     let token = rotated.sign(&claims("premium_api/read"));
     let in_flight = tokio::spawn({
         let (client, url) = (client.clone(), url.clone());
-        async move { call(&client, "GET", &url, Some(&token)).await }
+        async move { send(&client, "GET", &url, Some(&token)).await }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let killed = Command::new("kill")

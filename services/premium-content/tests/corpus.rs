@@ -9,8 +9,9 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::{SigningKey, encode_json};
+use premium_content::Settings;
 use serde_json::{Value, json};
-use support::{CLIENT, ISSUER, Premium, call, claims, now};
+use support::{CLIENT, ISSUER, Premium, claims, now, send, settings};
 
 const READ: &str = "premium_api/read";
 
@@ -499,7 +500,11 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
     let key = SigningKey::generate("kid-1");
     let attacker = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &["--cognito-client-ids", CLIENT]).await;
+    let premium = Premium::start_ready(Settings {
+        client_ids: vec![CLIENT.into()],
+        ..settings(&jwks.url)
+    })
+    .await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
     let metrics_url = premium.url("/metrics");
@@ -508,19 +513,19 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
     let forged = corpus.iter().filter(|c| c.status != 200).count();
     assert!(forged >= 40, "only {forged} forged tokens");
 
-    let mut before = rejection_counts(&call(&client, "GET", &metrics_url, None).await.body);
+    let mut before = rejection_counts(&send(&client, "GET", &metrics_url, None).await.body);
     for case in corpus {
         let answer = match &case.send {
             Presentation::Bearer(token) => {
-                call(&client, "GET", &url, Some(&format!("Bearer {token}"))).await
+                send(&client, "GET", &url, Some(&format!("Bearer {token}"))).await
             }
-            Presentation::Raw(raw) => call(&client, "GET", &url, Some(raw)).await,
+            Presentation::Raw(raw) => send(&client, "GET", &url, Some(raw)).await,
             Presentation::Many(values) => {
                 let mut request = client.get(&url);
                 for value in values {
                     request = request.header("authorization", value);
                 }
-                support::Answer::of(request.send().await.unwrap()).await
+                support::Response::of(request.send().await.unwrap()).await
             }
         };
         assert_eq!(answer.status, case.status, "{}: {}", case.name, answer.body);
@@ -558,7 +563,7 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
             }
             _ => {}
         }
-        let after = rejection_counts(&call(&client, "GET", &metrics_url, None).await.body);
+        let after = rejection_counts(&send(&client, "GET", &metrics_url, None).await.body);
         let changed: Vec<_> = after
             .iter()
             .filter(|(reason, count)| before.get(*reason).copied().unwrap_or(0) != **count)
@@ -577,13 +582,13 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
     }
 
     // Nothing above was answered with a 5xx, and the service still serves.
-    let metrics = call(&client, "GET", &metrics_url, None).await.body;
+    let metrics = send(&client, "GET", &metrics_url, None).await.body;
     let server_errors: Vec<_> = metrics
         .lines()
         .filter(|line| line.contains("route=\"/home/premium\"") && line.contains("status=\"5"))
         .collect();
     assert!(server_errors.is_empty(), "{server_errors:?}");
-    let answer = call(&client, "GET", &url, Some(&key.sign(&claims(READ)))).await;
+    let answer = send(&client, "GET", &url, Some(&key.sign(&claims(READ)))).await;
     assert_eq!(answer.status, 200);
     premium.stop().await;
     jwks.stop().await;
@@ -593,7 +598,7 @@ async fn forged_and_malformed_tokens_get_the_right_status_and_reason() {
 async fn a_100_kb_token_is_refused_without_a_5xx() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let huge = key.sign(&with(
         claims(READ),
@@ -601,7 +606,7 @@ async fn a_100_kb_token_is_refused_without_a_5xx() {
         json!("x".repeat(100 * 1024)),
     ));
     assert!(huge.len() > 100 * 1024);
-    let answer = call(
+    let answer = send(
         &client,
         "GET",
         &premium.url("/home/premium"),
@@ -612,7 +617,7 @@ async fn a_100_kb_token_is_refused_without_a_5xx() {
     // 431 Request Header Fields Too Large. Tokens between 8 KiB and that limit get 401.
     assert_eq!(answer.status, 431);
     // The connection-level refusal does not hurt the service.
-    let answer = call(
+    let answer = send(
         &client,
         "GET",
         &premium.url("/home/premium"),

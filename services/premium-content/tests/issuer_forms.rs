@@ -19,7 +19,7 @@ use cognito_auth::trusted_issuers::IssuerJwks;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig, Issuer, IssuerUrl};
 use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::SigningKey;
-use support::call;
+use support::send;
 
 const POOL: &str = "eu-west-1_Forms1";
 const READ: &str = "premium_api/read";
@@ -38,26 +38,30 @@ fn local_cognito(issuer: IssuerUrl, form: IssuerForm) -> (Arc<Issuer>, ServerHan
     (issuer, handle)
 }
 
-fn config(args: &[&str]) -> premium_content::Config {
+/// Settings from the command line `args`, through the production conversion.
+fn settings_from_args(args: &[&str]) -> premium_content::Settings {
     let mut argv = vec!["premium-content"];
     argv.extend_from_slice(args);
-    premium_content::Config::try_parse_from(argv).unwrap()
+    premium_content::Config::try_parse_from(argv)
+        .unwrap()
+        .settings()
+        .unwrap()
 }
 
 /// Serves `settings`; returns the base URL and handle.
 async fn premium(settings: premium_content::Settings) -> (String, ServerHandle) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = premium_content::serve(settings, listener).await.unwrap();
+    let server = premium_content::start(settings, listener).await.unwrap();
     let handle = server.handle();
     tokio::spawn(server);
     (base, handle)
 }
 
 /// `GET url` with `token` as bearer.
-async fn get(url: &str, token: &str) -> support::Answer {
+async fn get(url: &str, token: &str) -> support::Response {
     let client = reqwest::Client::new();
-    call(&client, "GET", url, Some(&format!("Bearer {token}"))).await
+    send(&client, "GET", url, Some(&format!("Bearer {token}"))).await
 }
 
 /// Polls `GET url` with `token` until it answers `status` (30 s at most: a loaded machine).
@@ -81,9 +85,8 @@ async fn eventually_status(url: &str, token: &str, status: u16) {
 /// The production resolution of `AWS_REGION` + `COGNITO_USER_POOL_ID`, checked, with each
 /// issuer's JWKS URL then replaced by `local(form)`.
 fn derived_settings(local: impl Fn(IssuerForm) -> String) -> premium_content::Settings {
-    let mut settings = config(&["--aws-region", "eu-west-1", "--cognito-user-pool-id", POOL])
-        .resolve()
-        .unwrap();
+    let mut settings =
+        settings_from_args(&["--aws-region", "eu-west-1", "--cognito-user-pool-id", POOL]);
     let pool = UserPool::from_id(POOL).unwrap();
     assert_eq!(settings.issuers, IssuerJwks::of_user_pool(&pool));
     for (configured, (form, issuer)) in settings.issuers.iter_mut().zip(pool.issuers()) {
@@ -102,7 +105,7 @@ async fn a_derived_pool_accepts_tokens_of_both_forms() {
     for form in IssuerForm::ALL {
         eventually_status(&url, &issuer.mint_as(form, "reader", &[READ]), 200).await;
     }
-    let readyz = call(
+    let readyz = send(
         &reqwest::Client::new(),
         "GET",
         &format!("{base}/readyz"),
@@ -119,9 +122,8 @@ async fn an_exact_issuer_refuses_the_other_form() {
     // Tokens from the grant carry the updated form; its JWKS is found at its default place.
     let (issuer, issuer_handle) = local_cognito(IssuerUrl::Local, IssuerForm::Updated);
     assert!(issuer.issuer_url().ends_with(&format!("/issuer/{POOL}")));
-    let settings = config(&["--cognito-issuer", issuer.issuer_url()])
-        .resolve()
-        .unwrap();
+    let settings =
+        premium_content::Settings::new(vec![IssuerJwks::at_default_place(issuer.issuer_url())]);
     let (base, handle) = premium(settings).await;
     let url = format!("{base}/home/premium");
     let granted = reqwest::Client::new()
@@ -171,7 +173,7 @@ async fn readiness_never_waits_for_the_second_forms_jwks() {
         200,
     )
     .await;
-    let readyz = call(&client, "GET", &format!("{base}/readyz"), None).await;
+    let readyz = send(&client, "GET", &format!("{base}/readyz"), None).await;
     assert_eq!(
         readyz.status, 200,
         "ready on the original form's keys alone"

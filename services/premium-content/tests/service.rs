@@ -4,7 +4,7 @@ mod support;
 
 use local_cognito::jwks_server::JwksServer;
 use local_cognito::keys::SigningKey;
-use support::{ISSUER, Premium, call, claims};
+use support::{ISSUER, Premium, claims, send, settings};
 
 const READ: &str = r#"{"message":"Premium Content: OAuth Scope: Read"}"#;
 const WRITE: &str = r#"{"message":"Premium Content: OAuth Scope: Write"}"#;
@@ -15,7 +15,7 @@ const FORBIDDEN: &str = r#"{"message":"Forbidden"}"#;
 async fn serves_the_contract() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
 
@@ -23,16 +23,16 @@ async fn serves_the_contract() {
     let write = key.sign(&claims("premium_api/write"));
     let both = key.sign(&claims("premium_api/read premium_api/write"));
 
-    let a = call(&client, "GET", &url, Some(&format!("Bearer {read}"))).await;
+    let a = send(&client, "GET", &url, Some(&format!("Bearer {read}"))).await;
     assert_eq!((a.status, a.body.as_str()), (200, READ));
-    let a = call(&client, "GET", &url, Some(&format!("bEaReR {both}"))).await;
+    let a = send(&client, "GET", &url, Some(&format!("bEaReR {both}"))).await;
     assert_eq!((a.status, a.body.as_str()), (200, READ));
-    let a = call(&client, "GET", &url, Some(&read)).await;
+    let a = send(&client, "GET", &url, Some(&read)).await;
     assert_eq!((a.status, a.body.as_str()), (200, READ), "bare token");
-    let a = call(&client, "POST", &url, Some(&format!("Bearer {write}"))).await;
+    let a = send(&client, "POST", &url, Some(&format!("Bearer {write}"))).await;
     assert_eq!((a.status, a.body.as_str()), (200, WRITE));
 
-    let a = call(&client, "POST", &url, Some(&format!("Bearer {read}"))).await;
+    let a = send(&client, "POST", &url, Some(&format!("Bearer {read}"))).await;
     assert_eq!((a.status, a.body.as_str()), (403, FORBIDDEN));
     assert_eq!(
         a.challenge.as_deref(),
@@ -41,27 +41,27 @@ async fn serves_the_contract() {
              scope=\"premium_api/write\""
         )
     );
-    let a = call(&client, "GET", &url, Some(&format!("Bearer {write}"))).await;
+    let a = send(&client, "GET", &url, Some(&format!("Bearer {write}"))).await;
     assert_eq!((a.status, a.body.as_str()), (403, FORBIDDEN));
     assert!(a.challenge.unwrap().contains("scope=\"premium_api/read\""));
 
-    let a = call(&client, "GET", &url, None).await;
+    let a = send(&client, "GET", &url, None).await;
     assert_eq!((a.status, a.body.as_str()), (401, UNAUTHORIZED));
     assert_eq!(
         a.challenge.as_deref(),
         Some("Bearer realm=\"premium-content\"")
     );
 
-    let a = call(&client, "GET", &url, Some("Bearer not.a.token")).await;
+    let a = send(&client, "GET", &url, Some("Bearer not.a.token")).await;
     assert_eq!((a.status, a.body.as_str()), (401, UNAUTHORIZED));
     assert!(a.challenge.unwrap().contains("error=\"invalid_token\""));
 
-    let a = call(&client, "GET", &premium.url("/healthz"), None).await;
+    let a = send(&client, "GET", &premium.url("/healthz"), None).await;
     assert_eq!(a.status, 200);
-    let a = call(&client, "GET", &premium.url("/readyz"), None).await;
+    let a = send(&client, "GET", &premium.url("/readyz"), None).await;
     assert_eq!(a.status, 200);
 
-    let metrics = call(&client, "GET", &premium.url("/metrics"), None).await;
+    let metrics = send(&client, "GET", &premium.url("/metrics"), None).await;
     assert_eq!(metrics.status, 200);
     let text = metrics.body;
     for line in [
@@ -94,7 +94,7 @@ async fn not_ready_until_the_jwks_answers_and_never_exits_meanwhile() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
     jwks.set_failing(true);
-    let premium = Premium::start(&jwks.url, &[]).await;
+    let premium = Premium::start(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let token = key.sign(&claims("premium_api/read"));
 
@@ -107,18 +107,18 @@ async fn not_ready_until_the_jwks_answers_and_never_exits_meanwhile() {
     }
     assert!(jwks.hits() >= 2, "the loader retries");
     assert_eq!(
-        call(&client, "GET", &premium.url("/healthz"), None)
+        send(&client, "GET", &premium.url("/healthz"), None)
             .await
             .status,
         200
     );
     assert_eq!(
-        call(&client, "GET", &premium.url("/readyz"), None)
+        send(&client, "GET", &premium.url("/readyz"), None)
             .await
             .status,
         503
     );
-    let a = call(&client, "GET", &premium.url("/home/premium"), Some(&token)).await;
+    let a = send(&client, "GET", &premium.url("/home/premium"), Some(&token)).await;
     assert_eq!(
         a.status, 503,
         "cannot judge a token without keys: {}",
@@ -127,7 +127,7 @@ async fn not_ready_until_the_jwks_answers_and_never_exits_meanwhile() {
 
     jwks.set_failing(false);
     premium.wait_ready().await;
-    let a = call(&client, "GET", &premium.url("/home/premium"), Some(&token)).await;
+    let a = send(&client, "GET", &premium.url("/home/premium"), Some(&token)).await;
     assert_eq!(a.status, 200);
     premium.stop().await;
     jwks.stop().await;
@@ -138,12 +138,12 @@ async fn rotation_to_a_new_kid_and_outage() {
     let old = SigningKey::generate("kid-old");
     let new = SigningKey::generate("kid-new");
     let jwks = JwksServer::start(&[&old]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
     let old_token = old.sign(&claims("premium_api/read"));
     assert_eq!(
-        call(&client, "GET", &url, Some(&old_token)).await.status,
+        send(&client, "GET", &url, Some(&old_token)).await.status,
         200
     );
 
@@ -151,13 +151,13 @@ async fn rotation_to_a_new_kid_and_outage() {
     jwks.publish(&[&new]);
     let new_token = new.sign(&claims("premium_api/read"));
     assert_eq!(
-        call(&client, "GET", &url, Some(&new_token)).await.status,
+        send(&client, "GET", &url, Some(&new_token)).await.status,
         200
     );
     assert_eq!(jwks.hits(), 2);
     // The old key left the JWKS: its tokens stop working, even the one verified (cached) before.
     assert_eq!(
-        call(&client, "GET", &url, Some(&old_token)).await.status,
+        send(&client, "GET", &url, Some(&old_token)).await.status,
         401
     );
 
@@ -165,7 +165,7 @@ async fn rotation_to_a_new_kid_and_outage() {
     jwks.set_failing(true);
     for _ in 0..20 {
         assert_eq!(
-            call(&client, "GET", &url, Some(&new_token)).await.status,
+            send(&client, "GET", &url, Some(&new_token)).await.status,
             200
         );
     }
@@ -177,7 +177,7 @@ async fn rotation_to_a_new_kid_and_outage() {
 async fn a_storm_of_random_kids_is_not_a_storm_of_jwks_downloads() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
     assert_eq!(jwks.hits(), 1);
@@ -189,7 +189,7 @@ async fn a_storm_of_random_kids_is_not_a_storm_of_jwks_downloads() {
                 &claims("premium_api/read"),
             );
             let (client, url) = (client.clone(), url.clone());
-            async move { call(&client, "GET", &url, Some(&token)).await.status }
+            async move { send(&client, "GET", &url, Some(&token)).await.status }
         });
         futures::future::join_all(requests)
     };
@@ -197,7 +197,7 @@ async fn a_storm_of_random_kids_is_not_a_storm_of_jwks_downloads() {
     assert_eq!(jwks.hits(), 2, "one refetch for the whole storm");
     assert!(storm(1).await.iter().all(|status| *status == 401));
     assert_eq!(jwks.hits(), 2, "the penalty box holds for 10 s");
-    let a = call(
+    let a = send(
         &client,
         "GET",
         &url,
@@ -213,7 +213,7 @@ async fn a_storm_of_random_kids_is_not_a_storm_of_jwks_downloads() {
 async fn graceful_stop_finishes_requests_in_flight() {
     let key = SigningKey::generate("kid-1");
     let jwks = JwksServer::start(&[&key]);
-    let premium = Premium::start_ready(&jwks.url, &[]).await;
+    let premium = Premium::start_ready(settings(&jwks.url)).await;
     let client = reqwest::Client::new();
     let url = premium.url("/home/premium");
 
@@ -224,7 +224,7 @@ async fn graceful_stop_finishes_requests_in_flight() {
     let token = rotated.sign(&claims("premium_api/read"));
     let in_flight = tokio::spawn({
         let (client, url) = (client.clone(), url.clone());
-        async move { call(&client, "GET", &url, Some(&token)).await }
+        async move { send(&client, "GET", &url, Some(&token)).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     premium.stop().await;

@@ -7,9 +7,9 @@ mod support;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use clap::Parser;
+use cognito_auth::trusted_issuers::IssuerJwks;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig, Issuer};
-use support::call;
+use support::send;
 
 async fn client_credentials(token_url: &str, id: &str, secret: &str, scope: &str) -> String {
     let response = reqwest::Client::new()
@@ -49,22 +49,18 @@ async fn tokens_from_the_client_credentials_grant_are_honoured() {
     let issuer_handle = issuer_server.handle();
     tokio::spawn(issuer_server);
 
-    let config = premium_content::Config::try_parse_from([
-        "premium-content",
-        "--cognito-issuer",
-        issuer.issuer_url(),
-        "--cognito-client-ids",
-        "reader,writer",
-    ])
-    .unwrap();
+    let settings = premium_content::Settings {
+        client_ids: vec!["reader".into(), "writer".into()],
+        ..premium_content::Settings::new(vec![IssuerJwks::at_default_place(issuer.issuer_url())])
+    };
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let premium = format!("http://{}", listener.local_addr().unwrap());
-    let server = premium_content::start(config, listener).await.unwrap();
+    let server = premium_content::start(settings, listener).await.unwrap();
     let premium_handle = server.handle();
     tokio::spawn(server);
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if call(&client, "GET", &format!("{premium}/readyz"), None)
+        if send(&client, "GET", &format!("{premium}/readyz"), None)
             .await
             .status
             == 200
@@ -79,16 +75,16 @@ async fn tokens_from_the_client_credentials_grant_are_honoured() {
     let read = client_credentials(&token_url, "reader", "s3cret-r", "premium_api/read").await;
     let write = client_credentials(&token_url, "writer", "s3cret-w", "premium_api/write").await;
 
-    let answer = call(&client, "GET", &url, Some(&format!("Bearer {read}"))).await;
+    let answer = send(&client, "GET", &url, Some(&format!("Bearer {read}"))).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let answer = call(&client, "POST", &url, Some(&format!("Bearer {read}"))).await;
+    let answer = send(&client, "POST", &url, Some(&format!("Bearer {read}"))).await;
     assert_eq!(answer.status, 403);
-    let answer = call(&client, "POST", &url, Some(&format!("Bearer {write}"))).await;
+    let answer = send(&client, "POST", &url, Some(&format!("Bearer {write}"))).await;
     assert_eq!(
         (answer.status, answer.body.as_str()),
         (200, r#"{"message":"Premium Content: OAuth Scope: Write"}"#)
     );
-    let answer = call(&client, "GET", &url, Some(&format!("Bearer {write}"))).await;
+    let answer = send(&client, "GET", &url, Some(&format!("Bearer {write}"))).await;
     assert_eq!(answer.status, 403, "write token lacks the read scope");
 
     premium_handle.stop(true).await;

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use clap::Parser;
+use cognito_auth::trusted_issuers::IssuerJwks;
+pub use content_consumer::{ClientSecret, CredentialsSource, Settings};
 pub use local_cognito::faults::{Fault, TestIssuer};
 use local_cognito::issuer::{AppClient, Config as IssuerConfig};
 use serde_json::Value;
@@ -62,57 +64,69 @@ fn spawn(server: actix_web::dev::Server, base: String) -> Service {
 
 /// The real premium-content, trusting `cognito`'s issuer; returns once it is ready.
 pub async fn start_premium(cognito: &TestIssuer) -> Service {
-    let config = premium_content::Config::try_parse_from([
-        "premium-content",
-        "--listen-addr",
-        "127.0.0.1:0",
-        "--cognito-issuer",
-        cognito.issuer.issuer_url(),
-        "--cognito-jwks-url",
-        &cognito.issuer.jwks_uri(),
-    ])
-    .unwrap();
+    let settings = premium_content::Settings::new(vec![IssuerJwks {
+        issuer: cognito.issuer.issuer_url().to_owned(),
+        jwks_url: cognito.issuer.jwks_uri(),
+    }]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = premium_content::start(config, listener).await.unwrap();
+    let server = premium_content::start(settings, listener).await.unwrap();
     let service = spawn(server, base);
     wait_ready(&service.url("/readyz")).await;
     service
 }
 
-/// content-consumer with `args` (flags, as in `--help`) added to `--premium-api-url`.
-pub async fn start_consumer(premium_api_url: &str, args: &[&str]) -> Service {
-    let mut all = vec![
-        "content-consumer".to_owned(),
-        "--premium-api-url".to_owned(),
-        premium_api_url.to_owned(),
-    ];
-    all.extend(args.iter().map(|a| a.to_string()));
-    let config = content_consumer::Config::try_parse_from(all).unwrap();
+/// content-consumer with `settings`.
+pub async fn start_consumer(settings: Settings) -> Service {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = content_consumer::start(config, listener).await.unwrap();
+    let server = content_consumer::start(settings, listener).await.unwrap();
     spawn(server, base)
 }
 
-/// content-consumer with credentials from the environment-variable flags.
-pub async fn consumer_with_env_credentials(
+/// content-consumer as `main` builds it: `args` (flags, as in `--help`) added to
+/// `--premium-api-url`, checked into settings.
+pub async fn consumer_from_args(premium_api_url: &str, args: &[&str]) -> Service {
+    let mut all = vec!["content-consumer", "--premium-api-url", premium_api_url];
+    all.extend_from_slice(args);
+    let config = content_consumer::Config::try_parse_from(all).unwrap();
+    start_consumer(config.settings().unwrap()).await
+}
+
+/// Settings with credentials from the mounted Secret folder `dir`.
+pub fn dir_settings(premium_api_url: &str, dir: &Path) -> Settings {
+    Settings::new(
+        premium_api_url.parse().unwrap(),
+        CredentialsSource::Dir(dir.to_owned()),
+    )
+}
+
+/// Settings with the fixed credentials [`CLIENT_ID`] + `secret` and the token endpoint
+/// `token_url`.
+pub fn fixed_settings(premium_api_url: &str, token_url: &str, secret: &str) -> Settings {
+    let credentials = CredentialsSource::Fixed {
+        client_id: CLIENT_ID.into(),
+        client_secret: ClientSecret(secret.into()),
+    };
+    Settings {
+        token_url: Some(token_url.parse().unwrap()),
+        ..Settings::new(premium_api_url.parse().unwrap(), credentials)
+    }
+}
+
+/// content-consumer with the fixed credentials [`CLIENT_ID`] + `secret`, getting its tokens
+/// from `cognito`.
+pub async fn consumer_with_fixed_credentials(
     premium_api_url: &str,
     cognito: &TestIssuer,
     secret: &str,
-    extra: &[&str],
 ) -> Service {
-    let token_url = cognito.token_endpoint();
-    let mut args = vec![
-        "--cognito-client-id",
-        CLIENT_ID,
-        "--cognito-client-secret",
+    start_consumer(fixed_settings(
+        premium_api_url,
+        &cognito.token_endpoint(),
         secret,
-        "--cognito-token-url",
-        &token_url,
-    ];
-    args.extend_from_slice(extra);
-    start_consumer(premium_api_url, &args).await
+    ))
+    .await
 }
 
 pub async fn wait_ready(url: &str) {

@@ -7,7 +7,8 @@ use std::net::TcpListener;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::ServerHandle;
-use clap::Parser;
+use cognito_auth::trusted_issuers::IssuerJwks;
+use premium_content::Settings;
 use serde_json::{Value, json};
 
 /// The user pool the tests pretend to be.
@@ -21,29 +22,28 @@ pub struct Premium {
     handle: ServerHandle,
 }
 
+/// Settings trusting [`ISSUER`] with its keys at `jwks_url`, every other value at its default.
+pub fn settings(jwks_url: &str) -> Settings {
+    Settings::new(vec![IssuerJwks {
+        issuer: ISSUER.into(),
+        jwks_url: jwks_url.into(),
+    }])
+}
+
 impl Premium {
-    /// Starts premium-content against `jwks_url` with extra flags.
-    pub async fn start(jwks_url: &str, extra: &[&str]) -> Self {
-        let mut argv = vec![
-            "premium-content",
-            "--cognito-issuer",
-            ISSUER,
-            "--cognito-jwks-url",
-            jwks_url,
-        ];
-        argv.extend_from_slice(extra);
-        let config = premium_content::Config::try_parse_from(argv).unwrap();
+    /// Starts premium-content with `settings`.
+    pub async fn start(settings: Settings) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = premium_content::start(config, listener).await.unwrap();
+        let server = premium_content::start(settings, listener).await.unwrap();
         let handle = server.handle();
         tokio::spawn(server);
         Self { base, handle }
     }
 
     /// Starts it and waits until `/readyz` says the keys are loaded.
-    pub async fn start_ready(jwks_url: &str, extra: &[&str]) -> Self {
-        let premium = Self::start(jwks_url, extra).await;
+    pub async fn start_ready(settings: Settings) -> Self {
+        let premium = Self::start(settings).await;
         premium.wait_ready().await;
         premium
     }
@@ -103,17 +103,17 @@ pub fn claims(scope: &str) -> Value {
     })
 }
 
-/// A response's status, `WWW-Authenticate` and body.
-pub struct Answer {
+/// A response's status, `WWW-Authenticate` challenge and body.
+pub struct Response {
     pub status: u16,
     pub challenge: Option<String>,
     pub body: String,
 }
 
-impl Answer {
+impl Response {
     /// Reads `response` to its end.
-    pub async fn of(response: reqwest::Response) -> Answer {
-        Answer {
+    pub async fn of(response: reqwest::Response) -> Response {
+        Response {
             status: response.status().as_u16(),
             challenge: response
                 .headers()
@@ -125,10 +125,15 @@ impl Answer {
 }
 
 /// Sends `method` to `url` with an optional raw `Authorization` value.
-pub async fn call(client: &reqwest::Client, method: &str, url: &str, auth: Option<&str>) -> Answer {
+pub async fn send(
+    client: &reqwest::Client,
+    method: &str,
+    url: &str,
+    auth: Option<&str>,
+) -> Response {
     let mut request = client.request(method.parse().unwrap(), url);
     if let Some(auth) = auth {
         request = request.header("authorization", auth);
     }
-    Answer::of(request.send().await.unwrap()).await
+    Response::of(request.send().await.unwrap()).await
 }
