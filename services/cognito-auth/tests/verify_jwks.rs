@@ -132,7 +132,7 @@ async fn concurrent_lookups_of_a_rotated_kid_share_one_fetch() {
     let old = SigningKey::generate("old");
     let new = SigningKey::generate("new");
     let server = JwksServer::start(&[&old]);
-    let (cache, clock) = cache_on_a_manual_clock(&server);
+    let (cache, _clock) = cache_on_a_manual_clock(&server);
     let cache = Arc::new(cache);
     cache.refresh().await.unwrap();
 
