@@ -128,9 +128,12 @@ impl ClientCredentials {
             ))?;
         let scopes = match get(keys::SCOPES) {
             Some(list) => split_scopes(&list),
+            // One scope per key in the seed's format, but a scope holds no space (RFC 6749
+            // section 3.3): split these too, so that `to_map` round-trips.
             None => [seed_keys::READ_SCOPE, seed_keys::WRITE_SCOPE]
                 .iter()
                 .filter_map(|k| get(k))
+                .flat_map(|list| split_scopes(&list))
                 .collect(),
         };
         Ok(Self {
@@ -216,6 +219,18 @@ mod tests {
         assert_eq!(creds.scopes, ["a/read", "a/write"]);
         let again = ClientCredentials::from_map(&creds.to_map()).unwrap();
         assert_eq!(again, creds);
+    }
+
+    #[test]
+    fn seed_scope_values_holding_spaces_are_split_and_round_trip() {
+        // Found by the credentials_json fuzz target: the seed's keys kept "a b" as one scope.
+        let creds = ClientCredentials::from_secret_json(
+            r#"{"user_pool_client_id":"abc","app_client_secret":"s",
+                "unicorn_read_scope":"a/read a/list","unicorn_write_scope":" a/write\t"}"#,
+        )
+        .unwrap();
+        assert_eq!(creds.scopes, ["a/read", "a/list", "a/write"]);
+        assert_eq!(ClientCredentials::from_map(&creds.to_map()), Ok(creds));
     }
 
     #[test]
