@@ -118,8 +118,7 @@ impl ClientCredentials {
             Other(serde::de::IgnoredAny),
         }
         let map: BTreeMap<String, Value> = serde_json::from_str(text)
-            // serde_json's message quotes no input, so the secret cannot leak through it.
-            .map_err(|e| CredentialsFormatError::NotJson(e.to_string()))?;
+            .map_err(|e| CredentialsFormatError::NotJson(describe_json_error(&e)))?;
         let strings = map
             .into_iter()
             .filter_map(|(k, v)| match v {
@@ -179,6 +178,19 @@ impl ClientCredentials {
         }
         map
     }
+}
+
+/// What is wrong with a secret that is not a JSON object, without quoting any of it: serde_json's
+/// own messages quote values (`invalid type: string "..."`), and a secret stored JSON-encoded twice
+/// is one string holding the client secret.
+fn describe_json_error(error: &serde_json::Error) -> String {
+    let what = match error.classify() {
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Eof => "truncated JSON",
+        serde_json::error::Category::Data => "JSON that is not an object",
+        serde_json::error::Category::Io => "unreadable JSON",
+    };
+    format!("{what} at line {} column {}", error.line(), error.column())
 }
 
 /// Splits a space-separated scope list, dropping empty entries.
@@ -303,6 +315,18 @@ mod tests {
     }
 
     #[test]
+    fn seed_scope_values_holding_spaces_are_split_and_round_trip() {
+        // Found by the credentials_json fuzz target: the seed's keys kept "a b" as one scope.
+        let creds = ClientCredentials::from_secret_json(
+            r#"{"user_pool_client_id":"abc","app_client_secret":"s",
+                "unicorn_read_scope":"a/read a/list","unicorn_write_scope":" a/write\t"}"#,
+        )
+        .unwrap();
+        assert_eq!(creds.scopes, ["a/read", "a/list", "a/write"]);
+        assert_eq!(ClientCredentials::from_map(&creds.to_map()), Ok(creds));
+    }
+
+    #[test]
     fn our_keys_win_over_the_seeds() {
         let creds = ClientCredentials::from_secret_json(
             r#"{"client_id":"ours","user_pool_client_id":"seed","client_secret":"s"}"#,
@@ -331,6 +355,25 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(ClientCredentials::from_secret_json("[1,2]").is_err());
+    }
+
+    #[test]
+    fn a_secret_encoded_twice_is_rejected_without_echoing_it() {
+        // Found by the credentials_json fuzz target: serde_json quotes a string it did not expect.
+        let twice =
+            serde_json::to_string(r#"{"client_id":"abc","client_secret":"hunter2"}"#).unwrap();
+        let err = ClientCredentials::from_secret_json(&twice).unwrap_err();
+        assert_eq!(
+            err,
+            CredentialsFormatError::NotJson(
+                "JSON that is not an object at line 1 column 55".into()
+            )
+        );
+        let err = ClientCredentials::from_secret_json(r#"{"client_id": hunter2}"#).unwrap_err();
+        assert_eq!(
+            err,
+            CredentialsFormatError::NotJson("invalid JSON at line 1 column 15".into())
+        );
     }
 
     #[test]

@@ -14,8 +14,8 @@ mod authentication;
 mod response;
 
 pub use authentication::ClientAuthentication;
-pub use response::TokenResponse;
-use response::{interpret, read_limited};
+use response::read_limited;
+pub use response::{TokenResponse, interpret};
 
 /// A bearer access token. `Debug` never shows it, and it has no `Display`.
 #[derive(Clone, PartialEq, Eq)]

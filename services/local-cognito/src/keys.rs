@@ -68,7 +68,20 @@ impl SigningKey {
 
     /// Signs `claims` under any header, with this key's RS256 signature whatever the header says.
     pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
-        let signing_input = format!("{}.{}", encode_json(header), encode_json(claims));
+        self.sign_parts(
+            &serde_json::to_vec(header).expect("a JSON value always serialises"),
+            &serde_json::to_vec(claims).expect("a JSON value always serialises"),
+        )
+    }
+
+    /// Signs any header and payload bytes, JSON or not (duplicate members, broken syntax), as a
+    /// JWS compact serialisation (RFC 7515 section 7.1) with this key's RS256 signature.
+    pub fn sign_parts(&self, header: &[u8], payload: &[u8]) -> String {
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
         let mut signature = vec![0; self.pair.public_modulus_len()];
         self.pair
             .sign(

@@ -43,6 +43,11 @@ fn parse_authorization(value: &HeaderValue) -> Presented<'_> {
     if value.is_empty() {
         return Presented::Nothing;
     }
+    // Only spaces separate the scheme (RFC 7235 section 2.1) and a b64token holds no whitespace
+    // (RFC 6750 section 2.1); a tab, the one other whitespace a header value can hold, is garbage.
+    if value.contains('\t') {
+        return Presented::Garbled;
+    }
     match value.split_once(' ') {
         None if value.eq_ignore_ascii_case("bearer") => Presented::Garbled,
         None => Presented::Token(value),
@@ -201,6 +206,10 @@ mod tests {
             &["Bearer"][..],
             &["Bearer a.b.c d"],
             &["Bearer a.b.c", "Bearer a.b.c"],
+            // Found by the authorization_header fuzz target: tabs were kept inside the token.
+            &["Bearer\ta.b.c"],
+            &["Bearer a.b\tc"],
+            &["a.b.c\t"],
         ] {
             assert_eq!(presented(values), "Garbled", "{values:?}");
         }

@@ -30,11 +30,16 @@ pub const WRITE_SCOPE: &str = "unicorn_write_scope";
 pub fn scopes(get: impl Fn(&str) -> Option<String>) -> Result<Vec<String>, CredentialsFormatError> {
     let identifier = get(RESOURCE_SERVER);
     let mut scopes = Vec::new();
-    for key in [READ_SCOPE, WRITE_SCOPE] {
-        let Some(value) = get(key) else { continue };
+    // One scope per key in the sample, but a scope holds no space (RFC 6749 section 3.3): a value
+    // with several is split, so that what the Secret holds reads back the same.
+    let values: Vec<String> = [READ_SCOPE, WRITE_SCOPE]
+        .into_iter()
+        .filter_map(get)
+        .collect();
+    for value in values.iter().flat_map(|value| value.split_whitespace()) {
         let scope = match &identifier {
-            Some(identifier) => full_scope(identifier, &value),
-            None if value.contains('/') => value,
+            Some(identifier) => full_scope(identifier, value),
+            None if value.contains('/') => value.to_owned(),
             None => return Err(CredentialsFormatError::Missing(RESOURCE_SERVER)),
         };
         if !scopes.contains(&scope) {

@@ -40,8 +40,10 @@ pub(super) async fn read_limited(
     Ok(body)
 }
 
-/// Turns a status and body into a token or a typed error.
-pub(super) fn interpret(status: u16, body: &[u8]) -> Result<TokenResponse, TokenError> {
+/// Turns a token endpoint's HTTP status and body (at most 64 KiB are read) into a token (RFC 6749
+/// section 5.1) or a typed error: 4xx with an OAuth error body (section 5.2), 5xx, or anything
+/// else as [`TokenError::InvalidResponse`]. Public so the fuzz targets can reach it without HTTP.
+pub fn interpret(status: u16, body: &[u8]) -> Result<TokenResponse, TokenError> {
     #[derive(Deserialize)]
     struct Success {
         access_token: String,
