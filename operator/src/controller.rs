@@ -13,7 +13,7 @@ use tracing::{debug, info, warn};
 
 use crate::cognito_client::{self, CognitoClient, secret};
 use crate::context::Context;
-use crate::server::{Phase, PhaseCell};
+use crate::health::{Phase, PhaseCell};
 use crate::settings::Settings;
 
 /// Runs the Controllers until `stop` is cancelled (running reconciles finish first); sets the

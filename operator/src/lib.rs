@@ -9,8 +9,8 @@
 //! - Shared by every kind: [`context`] (what reconciles share), [`condition`] (the status
 //!   vocabulary), [`error`] (failures and their reasons), [`backoff`] (retries), [`aws`] (SDK
 //!   clients per Region).
-//! - Runtime: [`controller`] (the watches), [`leader`] (the Lease), [`server`] (health and
-//!   metrics over HTTP), [`metrics`].
+//! - Runtime: [`controller`] (the watches), [`leader`] (the Lease), [`server`] (the HTTP server
+//!   of [`health`] probes and [`metrics`], laid out as the two services' are).
 
 pub mod aws;
 pub mod backoff;
@@ -21,6 +21,7 @@ pub mod context;
 pub mod controller;
 pub mod crd;
 pub mod error;
+pub mod health;
 pub mod leader;
 pub mod lifecycle;
 pub mod metrics;

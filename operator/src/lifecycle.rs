@@ -16,9 +16,10 @@ use crate::aws::AwsClients;
 use crate::backoff::FailureBackoff;
 use crate::context::Context;
 use crate::controller::run_controllers;
+use crate::health::{Phase, PhaseCell};
 use crate::leader::{LeaseElector, LeaseSettings, Tenure};
 use crate::metrics::Metrics;
-use crate::server::{self, Phase, PhaseCell};
+use crate::server;
 use crate::settings::{LeaderElection, Settings};
 
 /// What the operator talks to, built by `main` from the default chains (or by tests).

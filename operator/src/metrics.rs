@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use actix_web::{HttpResponse, web};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -114,6 +115,13 @@ impl Metrics {
 
 fn labels(reason: Reason) -> ReasonLabels {
     vec![("reason".to_owned(), reason.as_str().to_owned())]
+}
+
+/// `/metrics`: the registry in the OpenMetrics text format.
+pub(crate) async fn endpoint(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.render())
 }
 
 #[cfg(test)]
