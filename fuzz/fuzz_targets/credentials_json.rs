@@ -57,6 +57,6 @@ fuzz_target!(|data: &[u8]| {
                 "error message quotes the input: {message}"
             );
         }
-        Err(CredentialsFormatError::Missing(_)) => {}
+        Err(CredentialsFormatError::Missing(_) | CredentialsFormatError::Invalid { .. }) => {}
     }
 });

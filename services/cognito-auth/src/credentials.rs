@@ -77,6 +77,15 @@ pub enum CredentialsFormatError {
     /// A required key is absent or empty (the message names every key that would do).
     #[error("credentials lack {0}")]
     Missing(&'static str),
+    /// A key holds a value its kind never has (the message names the key and the rule, never
+    /// the value).
+    #[error("credentials' {key} {rule}")]
+    Invalid {
+        /// The key at fault.
+        key: &'static str,
+        /// What its values must be like.
+        rule: &'static str,
+    },
 }
 
 /// The one normalisation of a stored credential value: surrounding whitespace (spaces, tabs,

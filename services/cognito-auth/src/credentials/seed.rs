@@ -29,6 +29,17 @@ pub const WRITE_SCOPE: &str = "unicorn_write_scope";
 /// naming the missing key, since Cognito would refuse the bare name as `invalid_scope`.
 pub fn scopes(get: impl Fn(&str) -> Option<String>) -> Result<Vec<String>, CredentialsFormatError> {
     let identifier = get(RESOURCE_SERVER);
+    // An identifier is `[\x21\x23-\x5B\x5D-\x7E]+` (CreateResourceServer, Cognito API
+    // reference): whitespace inside one would end up inside every scope built from it.
+    if identifier
+        .as_deref()
+        .is_some_and(|id| id.contains(char::is_whitespace))
+    {
+        return Err(CredentialsFormatError::Invalid {
+            key: RESOURCE_SERVER,
+            rule: "holds whitespace, which no resource server identifier does",
+        });
+    }
     let mut scopes = Vec::new();
     // One scope per key in the sample, but a scope holds no space (RFC 6749 section 3.3): a value
     // with several is split, so that what the Secret holds reads back the same.
@@ -58,6 +69,22 @@ mod tests {
     fn scopes_of(pairs: &[(&str, &str)]) -> Result<Vec<String>, CredentialsFormatError> {
         let map: BTreeMap<&str, &str> = pairs.iter().copied().collect();
         scopes(|key| map.get(key).map(|v| (*v).to_owned()))
+    }
+
+    #[test]
+    fn an_identifier_with_whitespace_inside_is_refused_naming_its_key() {
+        // Found by the credentials_json fuzz target: the identifier's inner line breaks ended up
+        // inside each scope built from it.
+        let scopes = scopes_of(&[(RESOURCE_SERVER, "premium\n_api"), (READ_SCOPE, "read")]);
+        let error = scopes.unwrap_err();
+        assert!(matches!(
+            error,
+            CredentialsFormatError::Invalid {
+                key: RESOURCE_SERVER,
+                ..
+            }
+        ));
+        assert!(!error.to_string().contains("premium"), "{error}");
     }
 
     #[test]
