@@ -73,6 +73,19 @@ pub struct ScopeConfigError {
 }
 
 impl ResourceScopes {
+    /// The resource server both services assume unless told otherwise (`RESOURCE_SERVER`): the
+    /// AWS sample's `premium_api`.
+    pub const DEFAULT_RESOURCE_SERVER: &'static str = "premium_api";
+
+    /// `{resource_server}/read` and `{resource_server}/write`, unchecked (see [`Self::resolve`]
+    /// for configuration).
+    pub fn of(resource_server: &str) -> Self {
+        Self {
+            read: full_scope(resource_server, "read"),
+            write: full_scope(resource_server, "write"),
+        }
+    }
+
     /// Derives the two scopes; blank overrides count as unset and surrounding spaces are trimmed.
     pub fn resolve(
         resource_server: &str,
@@ -98,6 +111,13 @@ impl ResourceScopes {
     }
 }
 
+impl Default for ResourceScopes {
+    /// The scopes of [`ResourceScopes::DEFAULT_RESOURCE_SERVER`].
+    fn default() -> Self {
+        Self::of(Self::DEFAULT_RESOURCE_SERVER)
+    }
+}
+
 /// RFC 6749 scope tokens are printable ASCII without spaces, quotes or backslashes; anything else
 /// could never be granted, nor written into a `WWW-Authenticate` header.
 fn checked_scope_token(variable: &'static str, scope: String) -> Result<String, ScopeConfigError> {
@@ -117,6 +137,19 @@ fn checked_scope_token(variable: &'static str, scope: String) -> Result<String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_scopes_are_what_resolve_derives_with_nothing_set() {
+        assert_eq!(
+            ResourceScopes::default(),
+            ResourceScopes::resolve(ResourceScopes::DEFAULT_RESOURCE_SERVER, None, None).unwrap()
+        );
+        assert_eq!(ResourceScopes::default().read, "premium_api/read");
+        assert_eq!(
+            ResourceScopes::of("https://api.example.com").write,
+            "https://api.example.com/write"
+        );
+    }
 
     #[test]
     fn scope_names_are_qualified_and_full_scopes_kept() {

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use cognito_auth::scopes::{ResourceScopes, full_scope};
+use cognito_auth::scopes::ResourceScopes;
 use cognito_auth::token_cache::CachePolicy;
 
 /// Resource server identifier whose `read` and `write` scopes are requested by default
 /// (`RESOURCE_SERVER`).
-pub const DEFAULT_RESOURCE_SERVER: &str = "premium_api";
+pub const DEFAULT_RESOURCE_SERVER: &str = ResourceScopes::DEFAULT_RESOURCE_SERVER;
 /// Time allowed to open a connection by default (`CONNECT_TIMEOUT`).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Time allowed for one call to premium content by default (`PREMIUM_API_TIMEOUT`).
@@ -81,10 +81,7 @@ impl Settings {
             premium_api_url,
             credentials,
             token_url: None,
-            scopes: ResourceScopes {
-                read: full_scope(DEFAULT_RESOURCE_SERVER, "read"),
-                write: full_scope(DEFAULT_RESOURCE_SERVER, "write"),
-            },
+            scopes: ResourceScopes::default(),
             token_cache: CachePolicy::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             premium_api_timeout: DEFAULT_PREMIUM_API_TIMEOUT,

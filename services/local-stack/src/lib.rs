@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
-use cognito_auth::scopes::{ResourceScopes, full_scope};
+use cognito_auth::scopes::ResourceScopes;
 use cognito_auth::trusted_issuers::IssuerJwks;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig};
 use rand::RngCore;
@@ -210,10 +210,7 @@ fn premium_settings(issuer_url: &str) -> premium_content::Settings {
 
 /// The read and write scopes of [`RESOURCE_SERVER`].
 fn resource_scopes() -> ResourceScopes {
-    ResourceScopes {
-        read: full_scope(RESOURCE_SERVER, "read"),
-        write: full_scope(RESOURCE_SERVER, "write"),
-    }
+    ResourceScopes::of(RESOURCE_SERVER)
 }
 
 /// content-consumer's settings: fixed credentials of [`CLIENT_ID`] with `secret`, tokens from the

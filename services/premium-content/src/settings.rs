@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use cognito_auth::scopes::{ResourceScopes, full_scope};
+use cognito_auth::scopes::ResourceScopes;
 use cognito_auth::trusted_issuers::IssuerJwks;
 
 /// Resource server identifier whose `read` and `write` scopes protect the API by default
 /// (`RESOURCE_SERVER`).
-pub const DEFAULT_RESOURCE_SERVER: &str = "premium_api";
+pub const DEFAULT_RESOURCE_SERVER: &str = ResourceScopes::DEFAULT_RESOURCE_SERVER;
 /// Clock skew tolerated on `exp` and `nbf` by default (`CLOCK_LEEWAY_SECONDS`).
 pub const DEFAULT_CLOCK_LEEWAY: Duration = Duration::from_secs(5);
 /// Longest clock leeway accepted: more defeats expiry.
@@ -45,10 +45,7 @@ impl Settings {
     pub fn new(issuers: Vec<IssuerJwks>) -> Self {
         Self {
             issuers,
-            scopes: ResourceScopes {
-                read: full_scope(DEFAULT_RESOURCE_SERVER, "read"),
-                write: full_scope(DEFAULT_RESOURCE_SERVER, "write"),
-            },
+            scopes: ResourceScopes::default(),
             client_ids: Vec::new(),
             clock_leeway: DEFAULT_CLOCK_LEEWAY,
             verified_token_cache_size: DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
