@@ -101,12 +101,7 @@ pub enum Error {
 /// debug level. Errors: [`Error`], naming the variable that does not parse.
 pub fn init(binary: &str, version: &str, args: &LogArgs, defaults: Defaults) -> Result<(), Error> {
     let rust_log = std::env::var("RUST_LOG").ok();
-    let directives = filter_directives(args.log_level.as_deref(), rust_log.as_deref(), defaults)?;
-    let filter =
-        EnvFilter::try_new(&directives).map_err(|error| match rust_log_in_use(&rust_log) {
-            true => Error::RustLog(error.to_string()),
-            false => Error::LogLevel(error.to_string()),
-        })?;
+    let (directives, filter) = filter(args.log_level.as_deref(), rust_log.as_deref(), defaults)?;
     let format = args.log_format.unwrap_or(defaults.format);
     let (writer, terminal) = match defaults.output {
         LogOutput::Stdout => (
@@ -140,31 +135,37 @@ pub fn init(binary: &str, version: &str, args: &LogArgs, defaults: Defaults) -> 
     Ok(())
 }
 
-fn rust_log_in_use(rust_log: &Option<String>) -> bool {
-    rust_log
-        .as_deref()
-        .is_some_and(|value| !value.trim().is_empty())
-}
-
 /// The `tracing` filter directives for these settings: `RUST_LOG` verbatim when set and not
 /// blank, else `LOG_LEVEL` read by [`level::directives`], else the default level.
 ///
-/// Errors: [`Error::LogLevel`] for an unknown level name or a malformed directive.
+/// Errors: [`Error::RustLog`] for a malformed `RUST_LOG`; [`Error::LogLevel`] for an unknown
+/// level name or a malformed directive.
 pub fn filter_directives(
     log_level: Option<&str>,
     rust_log: Option<&str>,
     defaults: Defaults,
 ) -> Result<String, Error> {
+    filter(log_level, rust_log, defaults).map(|(directives, _)| directives)
+}
+
+/// [`filter_directives`] and the filter they parse into, each error naming its variable.
+fn filter(
+    log_level: Option<&str>,
+    rust_log: Option<&str>,
+    defaults: Defaults,
+) -> Result<(String, EnvFilter), Error> {
     if let Some(rust_log) = rust_log.filter(|value| !value.trim().is_empty()) {
-        EnvFilter::try_new(rust_log).map_err(|error| Error::RustLog(error.to_string()))?;
-        return Ok(rust_log.to_owned());
+        let filter =
+            EnvFilter::try_new(rust_log).map_err(|error| Error::RustLog(error.to_string()))?;
+        return Ok((rust_log.to_owned(), filter));
     }
     let level = log_level
         .filter(|value| !value.trim().is_empty())
         .unwrap_or(defaults.level);
     let directives = level::directives(level).map_err(Error::LogLevel)?;
-    EnvFilter::try_new(&directives).map_err(|error| Error::LogLevel(error.to_string()))?;
-    Ok(directives)
+    let filter =
+        EnvFilter::try_new(&directives).map_err(|error| Error::LogLevel(error.to_string()))?;
+    Ok((directives, filter))
 }
 
 #[cfg(test)]
