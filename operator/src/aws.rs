@@ -1,18 +1,17 @@
-//! The AWS side: SDK clients per Region, built from one SDK configuration (the default chain in
-//! the binary, a test endpoint in tests), so each Region's client and its connections are reused.
+//! The Secrets Manager side: SDK clients per Region, built from one SDK configuration (the default
+//! chain in the binary, a test endpoint in tests), so each Region's client and its connections are
+//! reused. Cognito's calls have their own adapter, [`crate::cognito_api`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aws_config::SdkConfig;
-use aws_sdk_cognitoidentityprovider as cognito;
 use aws_sdk_secretsmanager as secretsmanager;
 
-/// Secrets Manager and Cognito clients per Region, made on first use.
+/// Secrets Manager clients per Region, made on first use.
 pub struct AwsClients {
     sdk: SdkConfig,
     secrets_manager: Mutex<HashMap<String, secretsmanager::Client>>,
-    cognito: Mutex<HashMap<String, cognito::Client>>,
 }
 
 impl AwsClients {
@@ -21,7 +20,6 @@ impl AwsClients {
         Self {
             sdk,
             secrets_manager: Mutex::default(),
-            cognito: Mutex::default(),
         }
     }
 
@@ -37,16 +35,6 @@ impl AwsClients {
                 .region(secretsmanager::config::Region::new(region.to_owned()))
                 .build();
             secretsmanager::Client::from_conf(conf)
-        })
-    }
-
-    /// The Cognito user pools client of `region`.
-    pub fn cognito(&self, region: &str) -> cognito::Client {
-        client_of(&self.cognito, region, || {
-            let conf = cognito::config::Builder::from(&self.sdk)
-                .region(cognito::config::Region::new(region.to_owned()))
-                .build();
-            cognito::Client::from_conf(conf)
         })
     }
 }

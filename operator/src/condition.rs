@@ -1,15 +1,19 @@
-//! The status vocabulary: the `Ready` condition, its reasons, and how a sync result becomes status.
+//! The status vocabulary of every kind: the `Ready` condition and its reasons, the `Rotating`
+//! condition of managed clients, and how an outcome becomes status ([`set_condition`] for any
+//! kind, [`next_status`] for a CognitoClient).
 //!
-//! Every reason the operator ever reports is a variant of [`Reason`]; nothing else writes a
-//! condition.
+//! Every `Ready` reason the operator ever reports is a variant of [`Reason`]; conditions are
+//! written only through [`set_condition`].
 
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::cognito_client::CognitoClientStatus;
 
-/// Type of the one condition the operator maintains.
+/// Type of the condition every kind carries.
 pub const READY: &str = "Ready";
+/// Type of the condition a managed CognitoClient carries while its secret is being rotated.
+pub const ROTATING: &str = "Rotating";
 
 /// Why the `Ready` condition has its status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,11 +34,18 @@ pub enum Reason {
     SecretConflict,
     /// The Kubernetes API rejected or failed a request.
     KubernetesError,
+    /// The Cognito object exists and was not created by this resource (adopt it with the
+    /// `cognito-m2m.dev/adopt: "true"` annotation).
+    AlreadyExists,
+    /// An app client names a scope no resource server of the pool defines.
+    UnknownScope,
+    /// A Cognito quota on the number of objects was reached.
+    LimitExceeded,
 }
 
 impl Reason {
     /// Every reason, for metrics initialisation and documentation.
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 11] = [
         Reason::Synced,
         Reason::InvalidSpec,
         Reason::SourceNotFound,
@@ -43,6 +54,9 @@ impl Reason {
         Reason::SourceUnavailable,
         Reason::SecretConflict,
         Reason::KubernetesError,
+        Reason::AlreadyExists,
+        Reason::UnknownScope,
+        Reason::LimitExceeded,
     ];
 
     /// The CamelCase string written into the condition, events and metrics.
@@ -56,6 +70,9 @@ impl Reason {
             Reason::SourceUnavailable => "SourceUnavailable",
             Reason::SecretConflict => "SecretConflict",
             Reason::KubernetesError => "KubernetesError",
+            Reason::AlreadyExists => "AlreadyExists",
+            Reason::UnknownScope => "UnknownScope",
+            Reason::LimitExceeded => "LimitExceeded",
         }
     }
 
@@ -71,7 +88,42 @@ impl Reason {
 
 /// The `Ready` condition of a status, if any.
 pub fn ready_condition(status: Option<&CognitoClientStatus>) -> Option<&Condition> {
-    status?.conditions.iter().find(|c| c.type_ == READY)
+    find(&status?.conditions, READY)
+}
+
+/// The condition of `type_` among `conditions`, if any.
+pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+/// Sets the condition of `type_` (`status` is `"True"` or `"False"`), replacing any earlier
+/// one. `lastTransitionTime` moves only when the status flips, as the Kubernetes API conventions
+/// ask, so an unchanged outcome yields identical conditions and no write.
+pub fn set_condition(
+    conditions: &mut Vec<Condition>,
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: String,
+    generation: Option<i64>,
+    now: Timestamp,
+) {
+    let transition = match find(conditions, type_) {
+        Some(c) if c.status == status => c.last_transition_time.clone(),
+        _ => Time(now),
+    };
+    let condition = Condition {
+        type_: type_.to_owned(),
+        status: status.to_owned(),
+        reason: reason.to_owned(),
+        message,
+        last_transition_time: transition,
+        observed_generation: generation,
+    };
+    match conditions.iter_mut().find(|c| c.type_ == type_) {
+        Some(existing) => *existing = condition,
+        None => conditions.push(condition),
+    }
 }
 
 /// Whether a status says Ready=True.
@@ -121,21 +173,15 @@ pub fn next_status(
         }
         Observation::Failed { reason, message } => (*reason, message.clone()),
     };
-    let old = ready_condition(previous);
-    let transition = match old {
-        Some(c) if c.status == reason.status() => c.last_transition_time.clone(),
-        _ => Time(now),
-    };
-    let condition = Condition {
-        type_: READY.to_owned(),
-        status: reason.status().to_owned(),
-        reason: reason.as_str().to_owned(),
+    set_condition(
+        &mut status.conditions,
+        READY,
+        reason.status(),
+        reason.as_str(),
         message,
-        last_transition_time: transition,
-        observed_generation: generation,
-    };
-    status.conditions.retain(|c| c.type_ != READY);
-    status.conditions.push(condition);
+        generation,
+        now,
+    );
     status
 }
 

@@ -64,6 +64,11 @@ pub struct Config {
     #[arg(long, env = "RETRY_MAX_DELAY", default_value = "5m", value_parser = humantime::parse_duration)]
     pub retry_max_delay: Duration,
 
+    /// Most Cognito admin API requests per second (0 = no cap); keep it under the account's
+    /// Cognito request-rate quotas, which every tool in the account shares.
+    #[arg(long, env = "COGNITO_API_RATE_LIMIT", default_value_t = crate::settings::DEFAULT_COGNITO_RATE_LIMIT)]
+    pub cognito_api_rate_limit: u32,
+
     /// LOG_LEVEL and LOG_FORMAT, read the same way by every binary (the `telemetry` crate).
     #[command(flatten)]
     pub log: telemetry::LogArgs,
@@ -118,6 +123,7 @@ impl Config {
             reconcile_concurrency: self.reconcile_concurrency,
             retry_base_delay: self.retry_base_delay,
             retry_max_delay: self.retry_max_delay,
+            cognito_rate_limit: std::num::NonZeroU32::new(self.cognito_api_rate_limit),
         };
         settings.validate()?;
         Ok(settings)
@@ -192,5 +198,12 @@ mod tests {
         assert_eq!(c.settings().unwrap().leader_election, None);
         let c = Config::from_flags(["--retry-base-delay=10m"]).unwrap();
         assert_eq!(c.settings().unwrap_err(), SettingsError::RetryDelays);
+        let c = Config::from_flags(["--cognito-api-rate-limit=0"]).unwrap();
+        assert_eq!(c.settings().unwrap().cognito_rate_limit, None);
+        let c = Config::from_flags(["--cognito-api-rate-limit=50"]).unwrap();
+        assert_eq!(
+            c.settings().unwrap().cognito_rate_limit.map(|r| r.get()),
+            Some(50)
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! What every reconciliation shares: the Kubernetes and AWS clients, the Event recorder, the
+//! What every reconciliation shares: the Kubernetes, Secrets Manager and Cognito clients, the Event recorder, the
 //! metrics and the retry backoff.
 
 use std::sync::Arc;
@@ -7,14 +7,17 @@ use kube::runtime::events::Recorder;
 
 use crate::aws::AwsClients;
 use crate::backoff::FailureBackoff;
+use crate::cognito_api::CognitoApi;
 use crate::metrics::Metrics;
 
 /// Shared state of all reconciliations.
 pub struct Context {
     /// Kubernetes client.
     pub client: kube::Client,
-    /// AWS clients per Region.
+    /// Secrets Manager clients per Region.
     pub aws: AwsClients,
+    /// The Cognito admin API (every Cognito call goes through it: rate-limited, counted).
+    pub cognito: CognitoApi,
     /// Event publisher.
     pub recorder: Recorder,
     /// Metrics of this instance.

@@ -3,8 +3,10 @@
 
 use cognito_auth::credentials::CredentialsFormatError;
 
+use crate::cognito_api::CognitoApiError;
 use crate::cognito_client::SpecError;
 use crate::condition::Reason;
+use crate::resource_server::ResourceServerSpecError;
 
 /// Why a sync failed. Messages never contain a secret value.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,16 @@ pub enum SyncError {
     /// A Kubernetes API request failed.
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
+    /// A Cognito admin call failed.
+    #[error(transparent)]
+    Cognito(#[from] CognitoApiError),
+    /// A resource server spec cannot be acted on.
+    #[error(transparent)]
+    ResourceServerSpec(#[from] ResourceServerSpecError),
+    /// The Cognito object exists and was not created by this resource (and adoption was not
+    /// asked for): it is never changed or deleted.
+    #[error("{0}")]
+    AlreadyExists(String),
 }
 
 /// What to do after a failure.
@@ -53,7 +65,20 @@ impl SyncError {
     /// The condition reason for this failure.
     pub fn reason(&self) -> Reason {
         match self {
-            SyncError::Spec(_) | SyncError::NoRegion => Reason::InvalidSpec,
+            SyncError::Spec(_) | SyncError::NoRegion | SyncError::ResourceServerSpec(_) => {
+                Reason::InvalidSpec
+            }
+            SyncError::AlreadyExists(_) => Reason::AlreadyExists,
+            SyncError::Cognito(e) => match e {
+                CognitoApiError::NotFound { .. } => Reason::SourceNotFound,
+                CognitoApiError::ScopeDoesNotExist { .. } => Reason::UnknownScope,
+                CognitoApiError::InvalidParameter { .. } => Reason::InvalidSpec,
+                CognitoApiError::LimitExceeded { .. } => Reason::LimitExceeded,
+                CognitoApiError::AccessDenied { .. } => Reason::AccessDenied,
+                CognitoApiError::Throttled { .. } | CognitoApiError::Unavailable { .. } => {
+                    Reason::SourceUnavailable
+                }
+            },
             SyncError::SourceNotFound(_) => Reason::SourceNotFound,
             SyncError::SourceInvalid { .. } => Reason::SourceInvalid,
             SyncError::AccessDenied(_) => Reason::AccessDenied,
@@ -65,14 +90,18 @@ impl SyncError {
 
     /// Whether retrying can help without a change to the resource.
     ///
-    /// A missing source may be created, a permission granted and a foreign Secret deleted without
-    /// any event the operator watches, so those back off and retry; a malformed spec or source
-    /// does not fix itself.
+    /// A missing source may be created, a permission granted, a foreign Secret deleted, a
+    /// scope defined or a quota raised without any event the operator watches, so those back
+    /// off (exponentially, so never a storm) and retry; a malformed spec or source does not fix
+    /// itself.
     pub fn retry(&self) -> Retry {
         match self {
-            SyncError::Spec(_) | SyncError::NoRegion | SyncError::SourceInvalid { .. } => {
-                Retry::AwaitChange
-            }
+            SyncError::Spec(_)
+            | SyncError::NoRegion
+            | SyncError::SourceInvalid { .. }
+            | SyncError::ResourceServerSpec(_)
+            | SyncError::Cognito(CognitoApiError::InvalidParameter { .. }) => Retry::AwaitChange,
+            SyncError::AlreadyExists(_) | SyncError::Cognito(_) => Retry::Backoff,
             SyncError::SourceNotFound(_)
             | SyncError::AccessDenied(_)
             | SyncError::SourceUnavailable(_)

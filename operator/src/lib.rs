@@ -14,6 +14,7 @@
 
 pub mod aws;
 pub mod backoff;
+pub mod cognito_api;
 pub mod cognito_client;
 pub mod condition;
 pub mod config;
@@ -24,7 +25,9 @@ pub mod error;
 pub mod health;
 pub mod leader;
 pub mod lifecycle;
+pub mod managed;
 pub mod metrics;
+pub mod resource_server;
 pub mod server;
 pub mod settings;
 

@@ -14,6 +14,7 @@ use tracing::{info, warn};
 use crate::MANAGER;
 use crate::aws::AwsClients;
 use crate::backoff::FailureBackoff;
+use crate::cognito_api::CognitoApi;
 use crate::context::Context;
 use crate::controller::run_controllers;
 use crate::health::{Phase, PhaseCell};
@@ -91,6 +92,11 @@ async fn run_replica(
     );
     let ctx = Arc::new(Context {
         client: client.clone(),
+        cognito: CognitoApi::new(
+            deps.aws.clone(),
+            settings.cognito_rate_limit,
+            metrics.clone(),
+        ),
         aws: AwsClients::new(deps.aws),
         recorder,
         metrics: metrics.clone(),

@@ -14,6 +14,8 @@ use crate::condition::Reason;
 
 /// Label set of the failure counter.
 type ReasonLabels = Vec<(String, String)>;
+/// Label set of the Cognito request counter: `operation` and `outcome`.
+type CognitoLabels = Vec<(String, String)>;
 
 /// The operator's metrics.
 pub struct Metrics {
@@ -23,6 +25,7 @@ pub struct Metrics {
     duration: Histogram,
     secret_writes: Counter,
     leader: Gauge,
+    cognito_requests: Family<CognitoLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -40,6 +43,7 @@ impl Metrics {
         let duration = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         let secret_writes = Counter::default();
         let leader = Gauge::default();
+        let cognito_requests = Family::<CognitoLabels, Counter>::default();
         registry.register("reconciles", "Reconciliations run", reconciles.clone());
         registry.register(
             "reconcile_failures",
@@ -61,6 +65,11 @@ impl Metrics {
             "1 while this instance holds the leader lease",
             leader.clone(),
         );
+        registry.register(
+            "cognito_requests",
+            "Cognito admin API calls by operation and outcome (ok, throttled, not_found, ...)",
+            cognito_requests.clone(),
+        );
         // Zero-valued series for every failure reason make rate() queries work from the start.
         for reason in Reason::ALL.into_iter().filter(|r| *r != Reason::Synced) {
             let _ = failures.get_or_create(&labels(reason));
@@ -72,6 +81,7 @@ impl Metrics {
             duration,
             secret_writes,
             leader,
+            cognito_requests,
         }
     }
 
@@ -87,6 +97,31 @@ impl Metrics {
     /// Records a Secret create or update.
     pub fn secret_written(&self) {
         self.secret_writes.inc();
+    }
+
+    /// Records one Cognito admin call: its operation (`CreateUserPoolClient`) and outcome
+    /// (`ok` or [`crate::cognito_api::CognitoApiError::outcome`]).
+    pub fn cognito_request(&self, operation: &str, outcome: &str) {
+        self.cognito_requests
+            .get_or_create(&vec![
+                ("operation".to_owned(), operation.to_owned()),
+                ("outcome".to_owned(), outcome.to_owned()),
+            ])
+            .inc();
+    }
+
+    /// Cognito admin calls so far, all operations and outcomes.
+    pub fn cognito_request_count(&self) -> u64 {
+        let mut total = 0;
+        // Family has no iterator; the text exposition is the one complete view of it.
+        for line in self.render().lines() {
+            if let Some(rest) = line.strip_prefix("cognito_client_operator_cognito_requests_total{")
+                && let Some((_, value)) = rest.rsplit_once(' ')
+            {
+                total += value.parse::<u64>().unwrap_or(0);
+            }
+        }
+        total
     }
 
     /// Sets whether this instance leads.
@@ -154,5 +189,19 @@ mod tests {
         assert!(text.contains("cognito_client_operator_secret_writes_total 1"));
         assert!(text.contains("cognito_client_operator_reconcile_duration_seconds_count 2"));
         assert_eq!(m.reconcile_count(), 2);
+    }
+
+    #[test]
+    fn counts_cognito_requests_by_operation_and_outcome() {
+        let m = Metrics::new();
+        m.cognito_request("CreateUserPoolClient", "ok");
+        m.cognito_request("CreateUserPoolClient", "ok");
+        m.cognito_request("DescribeUserPoolClient", "throttled");
+        let text = m.render();
+        assert!(
+            text.contains("cognito_client_operator_cognito_requests_total{operation=\"CreateUserPoolClient\",outcome=\"ok\"} 2"),
+            "{text}"
+        );
+        assert_eq!(m.cognito_request_count(), 3);
     }
 }

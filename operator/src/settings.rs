@@ -1,6 +1,7 @@
 //! What a running operator needs to know, as typed values: [`crate::run`] takes these, `main`
 //! fills them from the command line ([`crate::Config`]) and tests build them directly.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 /// The operator's settings.
@@ -18,7 +19,13 @@ pub struct Settings {
     pub retry_base_delay: Duration,
     /// Longest retry delay after repeated transient failures.
     pub retry_max_delay: Duration,
+    /// Most Cognito admin API requests per second this replica sends (`None`: no cap).
+    pub cognito_rate_limit: Option<NonZeroU32>,
 }
+
+/// Default of [`Settings::cognito_rate_limit`]: well under Cognito's default request-rate quotas
+/// for app client and resource server operations, which the account's other tools share.
+pub const DEFAULT_COGNITO_RATE_LIMIT: u32 = 10;
 
 /// Where the Lease is and its timings (`coordination.k8s.io/v1` Lease semantics, as client-go's
 /// leader election uses them: retry period < renew deadline < lease duration).
@@ -51,7 +58,8 @@ impl Default for LeaderElection {
 
 impl Default for Settings {
     /// The contract's defaults: all namespaces, leader election on, 16 reconciles at a time,
-    /// retries from 1 s up to 5 min, and the host's identity ([`host_identity`]).
+    /// retries from 1 s up to 5 min, 10 Cognito requests per second, and the host's identity
+    /// ([`host_identity`]).
     fn default() -> Self {
         Self {
             watch_namespaces: Vec::new(),
@@ -60,6 +68,7 @@ impl Default for Settings {
             reconcile_concurrency: 16,
             retry_base_delay: Duration::from_secs(1),
             retry_max_delay: Duration::from_secs(300),
+            cognito_rate_limit: NonZeroU32::new(DEFAULT_COGNITO_RATE_LIMIT),
         }
     }
 }

@@ -42,3 +42,40 @@ fn crd_names_follow_the_contract() {
         .collect();
     assert_eq!(columns, ["Ready", "Secret", "Client", "Last Sync", "Age"]);
 }
+
+#[test]
+fn resource_server_crd_names_follow_the_contract() {
+    use kube::CustomResourceExt;
+    let crd = cognito_client_operator::resource_server::CognitoResourceServer::crd();
+    assert_eq!(
+        crd.metadata.name.as_deref(),
+        Some("cognitoresourceservers.cognito-m2m.dev")
+    );
+    assert_eq!(crd.spec.scope, "Namespaced");
+    assert_eq!(crd.spec.names.kind, "CognitoResourceServer");
+    assert_eq!(
+        crd.spec.names.short_names.as_deref(),
+        Some(&["cogrs".to_owned()][..])
+    );
+    let version = &crd.spec.versions[0];
+    assert_eq!(version.name, "v1alpha1");
+    assert!(version.subresources.as_ref().unwrap().status.is_some());
+    // `kubectl explain` reads the descriptions: every spec field has one.
+    let schema = serde_json::to_value(&version.schema).unwrap();
+    let spec = &schema["openAPIV3Schema"]["properties"]["spec"]["properties"];
+    for field in [
+        "region",
+        "userPoolId",
+        "identifier",
+        "name",
+        "scopes",
+        "deletionPolicy",
+    ] {
+        assert!(
+            spec[field]["description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "spec.{field} has no description"
+        );
+    }
+}

@@ -9,6 +9,8 @@ pub mod source;
 mod types;
 
 pub use types::{
-    AppClientSource, CognitoClient, CognitoClientSpec, CognitoClientStatus, CredentialsSourceSpec,
-    DEFAULT_REFRESH_INTERVAL, SecretsManagerSource, Source, SpecError, TargetSpec,
+    ACCESS_TOKEN_VALIDITY_RANGE, AppClientSource, CognitoClient, CognitoClientSpec,
+    CognitoClientStatus, CredentialsSourceSpec, DEFAULT_REFRESH_INTERVAL, DEFAULT_ROTATION_OVERLAP,
+    ManagedSource, RotationSchedule, SecretRotation, SecretsManagerSource, Source, SpecError,
+    TargetSpec,
 };

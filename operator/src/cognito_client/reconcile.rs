@@ -159,7 +159,7 @@ async fn sync(
         }
         Ownership::Absent => {}
     }
-    let creds = read_credentials(&ctx.aws, &cc.spec).await?;
+    let creds = read_credentials(ctx, &cc.spec).await?;
     let desired = secret::desired_secret(cc, secret_name, &creds);
     let written = match &existing {
         Some(current) if !secret::needs_write(current, &desired) => None,

@@ -1,23 +1,22 @@
 //! A Cognito app client of the spec's user pool, read with DescribeUserPoolClient.
 
-use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use cognito_auth::credentials::ClientCredentials;
 
-use crate::aws::AwsClients;
+use crate::cognito_api::{CognitoApi, UserPoolRef};
 use crate::cognito_client::CognitoClientSpec;
 use crate::error::SyncError;
 
 /// Reads the app client `client_id` of `spec.userPoolId` in the spec's (or the operator's)
 /// Region. The spec must name the token endpoint: Cognito does not tell a client where it is.
 pub async fn read(
-    aws: &AwsClients,
+    cognito: &CognitoApi,
     spec_region: Option<&str>,
     spec: &CognitoClientSpec,
     client_id: &str,
 ) -> Result<ClientCredentials, SyncError> {
     let region = spec_region
         .map(str::to_owned)
-        .or_else(|| aws.default_region())
+        .or_else(|| cognito.default_region())
         .ok_or(SyncError::NoRegion)?;
     let what = format!("app client {client_id}");
     if spec
@@ -30,21 +29,23 @@ pub async fn read(
             detail: "spec.tokenEndpoint is required with an appClient source".into(),
         });
     }
-    let out = aws
-        .cognito(&region)
-        .describe_user_pool_client()
-        .user_pool_id(spec.user_pool_id.trim())
-        .client_id(client_id)
-        .send()
-        .await
-        .map_err(|e| SyncError::from_aws(&what, e.code(), e.message()))?;
-    let client = out
-        .user_pool_client()
-        .ok_or_else(|| SyncError::SourceNotFound(format!("{what}: not found")))?;
+    let pool = UserPoolRef {
+        region,
+        user_pool_id: spec.user_pool_id.trim().to_owned(),
+    };
+    let client = cognito
+        .describe_app_client(&pool, client_id)
+        .await?
+        .ok_or_else(|| {
+            SyncError::SourceNotFound(format!(
+                "{what}: not found in user pool {}",
+                pool.user_pool_id
+            ))
+        })?;
     credentials(
-        client.client_id().unwrap_or(client_id),
-        client.client_secret(),
-        client.allowed_o_auth_scopes(),
+        &client.client_id,
+        client.client_secret.as_deref(),
+        &client.allowed_oauth_scopes,
     )
 }
 

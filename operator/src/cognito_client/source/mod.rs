@@ -8,8 +8,8 @@ pub mod secrets_manager;
 use cognito_auth::cognito::{IssuerForm, UserPool};
 use cognito_auth::credentials::ClientCredentials;
 
-use crate::aws::AwsClients;
 use crate::cognito_client::{CognitoClientSpec, Source};
+use crate::context::Context;
 use crate::error::SyncError;
 
 /// Applies the spec over what the source says: the spec's token endpoint and scopes win when
@@ -37,9 +37,11 @@ pub fn apply_spec(mut creds: ClientCredentials, spec: &CognitoClientSpec) -> Cli
     creds
 }
 
-/// Reads the credentials a (validated) spec points at, with the spec applied ([`apply_spec`]).
+/// Reads the credentials a (validated) spec with a read-only source (Secrets Manager, app
+/// client) points at, with the spec applied ([`apply_spec`]); managed clients are
+/// `crate::cognito_client::managed`'s.
 pub async fn read_credentials(
-    aws: &AwsClients,
+    ctx: &Context,
     spec: &CognitoClientSpec,
 ) -> Result<ClientCredentials, SyncError> {
     let spec_region = spec
@@ -49,9 +51,17 @@ pub async fn read_credentials(
         .filter(|r| !r.is_empty());
     let creds = match spec.source()? {
         Source::SecretsManager(secret_id) => {
-            secrets_manager::read(aws, spec_region, secret_id).await?
+            secrets_manager::read(&ctx.aws, spec_region, secret_id).await?
         }
-        Source::AppClient(client_id) => app_client::read(aws, spec_region, spec, client_id).await?,
+        Source::AppClient(client_id) => {
+            app_client::read(&ctx.cognito, spec_region, spec, client_id).await?
+        }
+        Source::Managed(_) => {
+            return Err(SyncError::SourceInvalid {
+                what: "spec.source.managed".into(),
+                detail: "a managed app client is not read but created".into(),
+            });
+        }
     };
     Ok(apply_spec(creds, spec))
 }

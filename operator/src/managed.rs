@@ -1,0 +1,78 @@
+//! What the two managed kinds (`CognitoResourceServer`, and `CognitoClient` with
+//! `source.managed`) share: the finalizer, the annotations a user sets, and the deletion policy.
+//! Names are the contract's ("Managed Cognito resources").
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The finalizer both managed kinds carry while a Cognito object may exist: deletion reaches
+/// Cognito first (per [`DeletionPolicy`]), then the finalizer is removed.
+pub const FINALIZER: &str = "cognito-m2m.dev/cleanup";
+
+/// `"true"` on a `CognitoResourceServer` lets it take over (and later change or delete) a
+/// resource server that already existed in the pool.
+pub const ADOPT_ANNOTATION: &str = "cognito-m2m.dev/adopt";
+
+/// Changing this annotation of a managed `CognitoClient` to any new value rotates its secret now.
+pub const ROTATE_SECRET_ANNOTATION: &str = "cognito-m2m.dev/rotate-secret";
+
+/// What happens in Cognito when the Kubernetes resource is deleted.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DeletionPolicy {
+    /// The Cognito object is deleted with the resource (the default).
+    #[default]
+    Delete,
+    /// The Cognito object is left in the pool.
+    Retain,
+}
+
+/// Whether the object carries `cognito-m2m.dev/adopt: "true"`.
+pub fn adoption_requested(meta: &ObjectMeta) -> bool {
+    annotation(meta, ADOPT_ANNOTATION).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// The value of an annotation, if set.
+pub fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
+    meta.annotations.as_ref()?.get(key).map(String::as_str)
+}
+
+/// Whether the object carries [`FINALIZER`].
+pub fn has_finalizer(meta: &ObjectMeta) -> bool {
+    meta.finalizers.iter().flatten().any(|f| f == FINALIZER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn meta(annotations: &[(&str, &str)]) -> ObjectMeta {
+        ObjectMeta {
+            annotations: Some(
+                annotations
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect::<BTreeMap<_, _>>(),
+            ),
+            ..ObjectMeta::default()
+        }
+    }
+
+    #[test]
+    fn adoption_needs_the_annotation_set_to_true() {
+        assert!(adoption_requested(&meta(&[(ADOPT_ANNOTATION, "true")])));
+        assert!(adoption_requested(&meta(&[(ADOPT_ANNOTATION, " True ")])));
+        assert!(!adoption_requested(&meta(&[(ADOPT_ANNOTATION, "yes")])));
+        assert!(!adoption_requested(&meta(&[])));
+        assert!(!adoption_requested(&ObjectMeta::default()));
+    }
+
+    #[test]
+    fn deletion_policy_defaults_to_delete_and_reads_the_contract_spelling() {
+        assert_eq!(DeletionPolicy::default(), DeletionPolicy::Delete);
+        let retain: DeletionPolicy = serde_json::from_str("\"Retain\"").unwrap();
+        assert_eq!(retain, DeletionPolicy::Retain);
+        assert!(serde_json::from_str::<DeletionPolicy>("\"retain\"").is_err());
+    }
+}
