@@ -4,11 +4,13 @@
 //! Where things are:
 //! - Start-up: [`config`] (the command line, binary only) fills [`settings`], which [`run`]
 //!   ([`lifecycle`]) takes with the [`Dependencies`] it talks to.
-//! - The kinds: [`cognito_client`] (types, reconcile, sources, the Secret it owns); [`crd`]
-//!   generates their CustomResourceDefinitions.
+//! - The kinds: [`cognito_client`] (types, reconcile, sources, the Secret it owns) and
+//!   [`resource_server`] (types, reconcile, deletion); [`crd`] generates their
+//!   CustomResourceDefinitions.
 //! - Shared by every kind: [`context`] (what reconciles share), [`condition`] (the status
-//!   vocabulary), [`error`] (failures and their reasons), [`backoff`] (retries), [`aws`] (SDK
-//!   clients per Region).
+//!   vocabulary), [`error`] (failures and their reasons), [`report`] (status patches and
+//!   Events), [`managed`] (finalizer, adoption, deletion policy), [`cognito_api`] (every Cognito
+//!   call), [`backoff`] (retries), [`aws`] (SDK clients per Region).
 //! - Runtime: [`controller`] (the watches), [`leader`] (the Lease), [`server`] (the HTTP server
 //!   of [`health`] probes and [`metrics`], laid out as the two services' are).
 
@@ -27,6 +29,7 @@ pub mod leader;
 pub mod lifecycle;
 pub mod managed;
 pub mod metrics;
+pub mod report;
 pub mod resource_server;
 pub mod server;
 pub mod settings;

@@ -2,9 +2,15 @@
 //! `source.managed`) share: the finalizer, the annotations a user sets, and the deletion policy.
 //! Names are the contract's ("Managed Cognito resources").
 
+use std::fmt::Debug;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Resource, ResourceExt};
 use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 /// The finalizer both managed kinds carry while a Cognito object may exist: deletion reaches
 /// Cognito first (per [`DeletionPolicy`]), then the finalizer is removed.
@@ -40,6 +46,57 @@ pub fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
 /// Whether the object carries [`FINALIZER`].
 pub fn has_finalizer(meta: &ObjectMeta) -> bool {
     meta.finalizers.iter().flatten().any(|f| f == FINALIZER)
+}
+
+/// Adds [`FINALIZER`] to `obj`. A JSON patch that first tests the finalizers `obj` shows, so a
+/// concurrent change of the list fails with a conflict rather than being overwritten.
+pub async fn add_finalizer<K>(api: &Api<K>, obj: &K) -> Result<(), kube::Error>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let current = obj.finalizers();
+    let ops = if current.is_empty() {
+        json!([
+            {"op": "test", "path": "/metadata/finalizers", "value": null},
+            {"op": "add", "path": "/metadata/finalizers", "value": [FINALIZER]},
+        ])
+    } else {
+        json!([
+            {"op": "test", "path": "/metadata/finalizers", "value": current},
+            {"op": "add", "path": "/metadata/finalizers/-", "value": FINALIZER},
+        ])
+    };
+    json_patch(api, obj, ops).await
+}
+
+/// Removes [`FINALIZER`] from `obj` (if it has it), testing first that it is still where `obj`
+/// shows it.
+pub async fn remove_finalizer<K>(api: &Api<K>, obj: &K) -> Result<(), kube::Error>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let Some(index) = obj.finalizers().iter().position(|f| f == FINALIZER) else {
+        return Ok(());
+    };
+    let path = format!("/metadata/finalizers/{index}");
+    let ops = json!([
+        {"op": "test", "path": path, "value": FINALIZER},
+        {"op": "remove", "path": path},
+    ]);
+    json_patch(api, obj, ops).await
+}
+
+async fn json_patch<K>(api: &Api<K>, obj: &K, ops: serde_json::Value) -> Result<(), kube::Error>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let patch = Patch::<()>::Json(serde_json::from_value(ops).map_err(kube::Error::SerdeError)?);
+    let params = PatchParams {
+        field_manager: Some(crate::MANAGER.to_owned()),
+        ..PatchParams::default()
+    };
+    api.patch(&obj.name_any(), &params, &patch).await?;
+    Ok(())
 }
 
 #[cfg(test)]

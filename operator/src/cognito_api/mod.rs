@@ -58,6 +58,20 @@ impl CognitoApi {
         self.sdk.region().map(|r| r.as_ref().to_owned())
     }
 
+    /// The user pool `user_pool_id` in `spec_region` (trimmed; ignored when blank), else in the
+    /// operator's own Region; `None` when neither names one.
+    pub fn user_pool(&self, spec_region: Option<&str>, user_pool_id: &str) -> Option<UserPoolRef> {
+        let region = spec_region
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.default_region())?;
+        Some(UserPoolRef {
+            region,
+            user_pool_id: user_pool_id.trim().to_owned(),
+        })
+    }
+
     fn client(&self, region: &str) -> cognito::Client {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients

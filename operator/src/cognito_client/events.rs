@@ -5,8 +5,9 @@ use kube::runtime::events::{Event, EventType};
 
 use crate::cognito_client::CognitoClientStatus;
 use crate::cognito_client::reconcile::{Synced, Write};
-use crate::condition::{self, Reason};
+use crate::condition::Reason;
 use crate::error::SyncError;
+use crate::report::{failure_event, ready_changed};
 
 /// The Event worth publishing for a sync, if any: every write, and every change of the Ready
 /// condition's reason or message (so a steady failure does not flood the namespace).
@@ -16,11 +17,10 @@ pub fn event_for(
     outcome: &Result<Synced, SyncError>,
     secret_name: &str,
 ) -> Option<Event> {
-    let changed = {
-        let old = condition::ready_condition(previous);
-        let new = condition::ready_condition(Some(next));
-        old.map(|c| (&c.reason, &c.message)) != new.map(|c| (&c.reason, &c.message))
-    };
+    let changed = ready_changed(
+        previous.map_or(&[][..], |s| s.conditions.as_slice()),
+        &next.conditions,
+    );
     let (type_, reason, note) = match outcome {
         Ok(Synced::Checked {
             written: Some(Write::Created),
@@ -43,7 +43,7 @@ pub fn event_for(
             Reason::Synced.as_str(),
             format!("Secret {secret_name} holds the current credentials"),
         ),
-        Err(err) if changed => (EventType::Warning, err.reason().as_str(), err.to_string()),
+        Err(err) if changed => return Some(failure_event(err, "Sync")),
         _ => return None,
     };
     Some(Event {

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
 use tracing::{info, warn};
 
 use crate::MANAGER;
@@ -19,6 +19,7 @@ use crate::cognito_client::source::read_credentials;
 use crate::condition::{self, Observation, Reason};
 use crate::context::Context;
 use crate::error::{Retry, SyncError};
+use crate::report::{ReportError, object_key, patch_status, publish};
 
 /// What a successful sync did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,23 +47,10 @@ pub enum Write {
     Updated,
 }
 
-/// A failure to report the outcome (status patch); retried with backoff by [`error_policy`].
-#[derive(Debug, thiserror::Error)]
-#[error("reporting status of {object}: {source}")]
-pub struct ReportError {
-    object: String,
-    #[source]
-    source: kube::Error,
-}
-
-fn object_key(cc: &CognitoClient) -> String {
-    format!("{}/{}", cc.namespace().unwrap_or_default(), cc.name_any())
-}
-
 /// Reconciles one CognitoClient.
 pub async fn reconcile(cc: Arc<CognitoClient>, ctx: Arc<Context>) -> Result<Action, ReportError> {
     let started = Instant::now();
-    let key = object_key(&cc);
+    let key = object_key(cc.as_ref());
     let ns = cc.namespace().unwrap_or_default();
     let secret_name = cc.secret_name();
     let now = Timestamp::now();
@@ -119,17 +107,8 @@ pub async fn reconcile(cc: Arc<CognitoClient>, ctx: Arc<Context>) -> Result<Acti
             .map(SyncError::reason)
             .or_else(|| report.is_err().then_some(Reason::KubernetesError)),
     );
-    report.map_err(|source| ReportError {
-        object: key,
-        source,
-    })?;
+    report.map_err(|source| ReportError::new(key, source))?;
     Ok(action)
-}
-
-/// Retries a failed status report with backoff.
-pub fn error_policy(cc: Arc<CognitoClient>, err: &ReportError, ctx: Arc<Context>) -> Action {
-    warn!(error = %err, "reconcile failed");
-    Action::requeue(ctx.retries.next_delay(&object_key(&cc)))
 }
 
 async fn sync(
@@ -201,20 +180,10 @@ async fn report(
     );
     if previous != Some(&status) {
         let api: Api<CognitoClient> = Api::namespaced(ctx.client.clone(), ns);
-        let patch = serde_json::json!({ "status": status });
-        // Under the operator's own field manager, like the Secret it applies.
-        let params = PatchParams {
-            field_manager: Some(MANAGER.to_owned()),
-            ..PatchParams::default()
-        };
-        api.patch_status(&cc.name_any(), &params, &Patch::Merge(&patch))
-            .await?;
+        patch_status(&api, &cc.name_any(), &status).await?;
     }
     if let Some(event) = event_for(previous, &status, outcome, secret_name) {
-        let reference = cc.object_ref(&());
-        if let Err(e) = ctx.recorder.publish(&event, &reference).await {
-            warn!(object = %object_key(cc), error = %e, "could not publish event");
-        }
+        publish(ctx, cc, &event).await;
     }
     Ok(())
 }

@@ -6,11 +6,12 @@
 //! `[\x21\x23-\x5B\x5D-\x7E]`, the name 1-256 of `[\w\s+=,.@-]`, a scope name 1-256 of
 //! `[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]` (no `/`), a description 1-256, at most 100 scopes.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::cognito_api::ResourceServer;
 use crate::managed::DeletionPolicy;
 
 /// Most scopes one resource server may define (Cognito's limit).
@@ -88,12 +89,20 @@ pub struct CognitoResourceServerStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// The identifier of the resource server this resource created or adopted in Cognito (what
-    /// deletion removes; `spec.identifier` may not move away from it).
+    /// deletion removes; `spec.identifier` may not move away from it). Written before the
+    /// resource server is created, so one created just before a crash is still known as ours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
+    /// The user pool holding that resource server (`spec.userPoolId` may not move away from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_pool_id: Option<String>,
     /// The full scope strings Cognito grants (`premium_api/read`), as app clients name them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
+    /// When Cognito was last seen (or made) to match the spec; the next check is due one
+    /// resync interval later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<Time>,
     /// The `Ready` condition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
@@ -129,6 +138,16 @@ pub enum ResourceServerSpecError {
         /// The identifier in Cognito.
         created: String,
         /// The identifier the spec now asks for.
+        requested: String,
+    },
+    /// The user pool moved away from the one holding the resource server already created.
+    #[error(
+        "spec.userPoolId is immutable: this resource manages a resource server in {created:?}; delete and recreate it to use {requested:?}"
+    )]
+    UserPoolChanged {
+        /// The pool holding the resource server.
+        created: String,
+        /// The pool the spec now asks for.
         requested: String,
     },
 }
@@ -191,6 +210,49 @@ impl CognitoResourceServerSpec {
             .iter()
             .map(|s| format!("{identifier}/{}", s.name.trim()))
             .collect()
+    }
+
+    /// The resource server Cognito should hold: identifier, name and scopes (each scope's
+    /// description defaulted to its name).
+    pub fn desired(&self) -> ResourceServer {
+        ResourceServer {
+            identifier: self.identifier.trim().to_owned(),
+            name: self.display_name(),
+            scopes: self
+                .scopes
+                .iter()
+                .map(|s| (s.name.trim().to_owned(), s.description_or_name().to_owned()))
+                .collect(),
+        }
+    }
+
+    /// Checks that the spec still names the resource server recorded in `status` (the
+    /// identifier and user pool are immutable once claimed), so an edit can never make this
+    /// resource change or delete another resource server.
+    pub fn check_claim(
+        &self,
+        status: Option<&CognitoResourceServerStatus>,
+    ) -> Result<(), ResourceServerSpecError> {
+        let Some(status) = status else {
+            return Ok(());
+        };
+        if let Some(created) = &status.identifier
+            && created != self.identifier.trim()
+        {
+            return Err(ResourceServerSpecError::IdentifierChanged {
+                created: created.clone(),
+                requested: self.identifier.trim().to_owned(),
+            });
+        }
+        if let Some(created) = &status.user_pool_id
+            && created != self.user_pool_id.trim()
+        {
+            return Err(ResourceServerSpecError::UserPoolChanged {
+                created: created.clone(),
+                requested: self.user_pool_id.trim().to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// Checks the spec against Cognito's rules before any call, so a bad spec is reported
@@ -334,5 +396,37 @@ deletionPolicy: Delete
         .validate()
         .unwrap_err();
         assert_eq!(err, ResourceServerSpecError::TooManyScopes(101));
+    }
+
+    #[test]
+    fn identifier_and_pool_are_immutable_once_claimed() {
+        let s = spec("userPoolId: p\nidentifier: api\nscopes: [{name: read}]");
+        assert_eq!(s.check_claim(None), Ok(()));
+        let mut status = CognitoResourceServerStatus::default();
+        assert_eq!(s.check_claim(Some(&status)), Ok(()));
+        status.identifier = Some("api".into());
+        status.user_pool_id = Some("p".into());
+        assert_eq!(s.check_claim(Some(&status)), Ok(()));
+        status.identifier = Some("old_api".into());
+        let err = s.check_claim(Some(&status)).unwrap_err();
+        assert!(
+            err.to_string().contains("spec.identifier is immutable"),
+            "{err}"
+        );
+        status.identifier = Some("api".into());
+        status.user_pool_id = Some("other".into());
+        let err = s.check_claim(Some(&status)).unwrap_err();
+        assert!(
+            err.to_string().contains("spec.userPoolId is immutable"),
+            "{err}"
+        );
+        assert_eq!(
+            s.desired(),
+            ResourceServer {
+                identifier: "api".into(),
+                name: "api".into(),
+                scopes: vec![("read".into(), "read".into())],
+            }
+        );
     }
 }
