@@ -11,7 +11,6 @@ use cognito_client_operator::{LeaderElection, Settings};
 use common::*;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::api::events::v1::Event;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use local_cognito::client_auth::CREDENTIAL_CHARACTERS;
@@ -81,29 +80,6 @@ async fn wait_reason(client: &kube::Client, ns: &str, name: &str, reason: &str, 
             .map(|_| ())
     })
     .await;
-}
-
-async fn events_for(client: &kube::Client, ns: &str, name: &str) -> Vec<Event> {
-    Api::<Event>::namespaced(client.clone(), ns)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
-        .collect()
-}
-
-/// Waits for an Event about `name` with this reason (Events are published after the status).
-async fn wait_event(client: &kube::Client, ns: &str, name: &str, reason: &str) -> Event {
-    let what = format!("a {reason} event about {ns}/{name}");
-    wait_for(&what, Duration::from_secs(10), || async {
-        events_for(client, ns, name)
-            .await
-            .into_iter()
-            .find(|e| e.reason.as_deref() == Some(reason))
-    })
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -493,6 +469,12 @@ async fn the_operator_works_with_only_its_service_account_permissions() {
         .list(&ListParams::default().limit(1))
         .await
         .expect("list CognitoClients in all namespaces");
+    Api::<cognito_client_operator::resource_server::CognitoResourceServer>::all(
+        operator_client.clone(),
+    )
+    .list(&ListParams::default().limit(1))
+    .await
+    .expect("list CognitoResourceServers in all namespaces");
 
     let source = unique("rbac-source");
     put_source(&source, &seed_json("client-rbac", "rbac-secret")).await;
@@ -547,6 +529,28 @@ async fn the_operator_works_with_only_its_service_account_permissions() {
         },
     )
     .await;
+    // A CognitoResourceServer: finalizer added, status written, finalizer removed on delete
+    // (Retain, as moto has no DeleteResourceServer; the Kubernetes requests are the same).
+    let cognito = cognito().await;
+    let pool = resource_server::user_pool(&cognito).await;
+    let mut rs = resource_server::resource_server("rbac-rs", &pool, "rbac_api", &["read"]);
+    rs.spec.deletion_policy = Some(cognito_client_operator::managed::DeletionPolicy::Retain);
+    resource_server::create_rs(&admin, &ns, &rs).await;
+    let (obj, status) = resource_server::wait_rs_reason(&admin, &ns, "rbac-rs", "Synced").await;
+    assert_eq!(
+        obj.finalizers(),
+        [cognito_client_operator::managed::FINALIZER]
+    );
+    assert_eq!(status.scopes, ["rbac_api/read"]);
+    wait_event(&admin, &ns, "rbac-rs", "Created").await;
+    Api::<cognito_client_operator::resource_server::CognitoResourceServer>::namespaced(
+        admin.clone(),
+        &ns,
+    )
+    .delete("rbac-rs", &DeleteParams::default())
+    .await
+    .unwrap();
+    resource_server::wait_rs_gone(&admin, &ns, "rbac-rs").await;
     let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
         Api::namespaced(admin.clone(), "cognito-m2m");
     let held = leases.get(&lease).await.expect("lease created");
