@@ -126,6 +126,25 @@ pub fn set_condition(
     }
 }
 
+/// Sets the `Ready` condition for `reason` (`"True"` only for [`Reason::Synced`]).
+pub fn set_ready(
+    conditions: &mut Vec<Condition>,
+    reason: Reason,
+    message: String,
+    generation: Option<i64>,
+    now: Timestamp,
+) {
+    set_condition(
+        conditions,
+        READY,
+        reason.status(),
+        reason.as_str(),
+        message,
+        generation,
+        now,
+    );
+}
+
 /// Whether a status says Ready=True.
 pub fn is_ready(status: Option<&CognitoClientStatus>) -> bool {
     ready_condition(status).is_some_and(|c| c.status == "True")
@@ -173,15 +192,7 @@ pub fn next_status(
         }
         Observation::Failed { reason, message } => (*reason, message.clone()),
     };
-    set_condition(
-        &mut status.conditions,
-        READY,
-        reason.status(),
-        reason.as_str(),
-        message,
-        generation,
-        now,
-    );
+    set_ready(&mut status.conditions, reason, message, generation, now);
     status
 }
 

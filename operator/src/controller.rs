@@ -2,20 +2,26 @@
 //! CognitoClients and the Secrets they own ([`cognito_client::reconcile`]) and one watching
 //! CognitoResourceServers ([`resource_server::reconcile`]).
 
+use std::fmt::Debug;
+use std::future::Future;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
+use kube::Resource;
 use kube::api::Api;
-use kube::runtime::controller::{self, Controller};
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::reflector::store::WriterDropped;
 use kube::runtime::watcher;
+use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::cognito_client::{self, CognitoClient, secret};
 use crate::context::Context;
 use crate::health::{Phase, PhaseCell};
-use crate::report::error_policy;
+use crate::report::{ReportError, error_policy};
 use crate::resource_server::{self, CognitoResourceServer};
 use crate::settings::Settings;
 
@@ -38,8 +44,7 @@ pub async fn run_controllers(
             .map(Some)
             .collect()
     };
-    let mut stores = Vec::new();
-    let mut runs = Vec::new();
+    let mut running = Running::default();
     let config = controller::Config::default().concurrency(settings.reconcile_concurrency);
     for scope in scopes {
         let (clients, secrets, resource_servers): (
@@ -72,35 +77,14 @@ pub async fn run_controllers(
             )
             .with_config(config.clone())
             .graceful_shutdown_on(stop.clone().cancelled_owned());
-        let store = controller.store();
-        stores.push(async move { store.wait_until_ready().await }.boxed());
-        runs.push(
-            controller
-                .run(
-                    cognito_client::reconcile::reconcile,
-                    error_policy,
-                    ctx.clone(),
-                )
-                .for_each(log_result)
-                .boxed(),
-        );
+        running.add(controller, cognito_client::reconcile::reconcile, &ctx);
         let controller =
             Controller::new(resource_servers, watcher::Config::default().any_semantic())
                 .with_config(config.clone())
                 .graceful_shutdown_on(stop.clone().cancelled_owned());
-        let store = controller.store();
-        stores.push(async move { store.wait_until_ready().await }.boxed());
-        runs.push(
-            controller
-                .run(
-                    resource_server::reconcile::reconcile,
-                    error_policy,
-                    ctx.clone(),
-                )
-                .for_each(log_result)
-                .boxed(),
-        );
+        running.add(controller, resource_server::reconcile::reconcile, &ctx);
     }
+    let Running { stores, runs } = running;
     let ready = async {
         for store in stores {
             if store.await.is_err() {
@@ -123,5 +107,35 @@ async fn log_result<T, E: std::error::Error, Q: std::error::Error>(
         Err(controller::Error::QueueError(e)) => warn!(error = %e, "watch failed"),
         Err(e) => debug!(error = %e, "reconcile error"),
         Ok(_) => {}
+    }
+}
+
+/// The Controllers started: each one's run, and a wait for its cache to fill.
+#[derive(Default)]
+struct Running {
+    stores: Vec<BoxFuture<'static, Result<(), WriterDropped>>>,
+    runs: Vec<BoxFuture<'static, ()>>,
+}
+
+impl Running {
+    /// Runs `controller` with `reconcile` and the shared [`error_policy`].
+    fn add<K, Fut>(
+        &mut self,
+        controller: Controller<K>,
+        reconcile: fn(Arc<K>, Arc<Context>) -> Fut,
+        ctx: &Arc<Context>,
+    ) where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+        Fut: Future<Output = Result<Action, ReportError>> + Send + 'static,
+    {
+        let store = controller.store();
+        self.stores
+            .push(async move { store.wait_until_ready().await }.boxed());
+        self.runs.push(
+            controller
+                .run(reconcile, error_policy, ctx.clone())
+                .for_each(log_result)
+                .boxed(),
+        );
     }
 }

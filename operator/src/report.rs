@@ -4,6 +4,7 @@
 
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::time::Instant;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, Patch, PatchParams};
@@ -15,7 +16,7 @@ use serde::de::DeserializeOwned;
 use tracing::warn;
 
 use crate::MANAGER;
-use crate::condition::{self, READY};
+use crate::condition::{self, READY, Reason};
 use crate::context::Context;
 use crate::error::SyncError;
 
@@ -38,6 +39,28 @@ impl ReportError {
 /// `namespace/name`: the key of an object in logs and in the retry backoff.
 pub fn object_key<K: Resource>(obj: &K) -> String {
     format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+/// Ends a reconcile: records it in the metrics (failed with the sync's reason, or with
+/// `KubernetesError` when only the report failed) and hands a failed report to [`error_policy`].
+pub fn finish<T>(
+    ctx: &Context,
+    started: Instant,
+    key: String,
+    outcome: &Result<T, SyncError>,
+    report: Result<(), kube::Error>,
+    action: Action,
+) -> Result<Action, ReportError> {
+    ctx.metrics.reconciled(
+        started.elapsed(),
+        outcome
+            .as_ref()
+            .err()
+            .map(SyncError::reason)
+            .or_else(|| report.is_err().then_some(Reason::KubernetesError)),
+    );
+    report.map_err(|source| ReportError::new(key, source))?;
+    Ok(action)
 }
 
 /// Retries a failed status report with backoff.

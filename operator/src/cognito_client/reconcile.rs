@@ -16,10 +16,10 @@ use crate::cognito_client::events::event_for;
 use crate::cognito_client::refresh::fresh_for;
 use crate::cognito_client::secret::{self, Ownership};
 use crate::cognito_client::source::read_credentials;
-use crate::condition::{self, Observation, Reason};
+use crate::condition::{self, Observation};
 use crate::context::Context;
 use crate::error::{Retry, SyncError};
-use crate::report::{ReportError, object_key, patch_status, publish};
+use crate::report::{ReportError, finish, object_key, patch_status, publish};
 
 /// What a successful sync did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,16 +99,7 @@ pub async fn reconcile(cc: Arc<CognitoClient>, ctx: Arc<Context>) -> Result<Acti
         Some(observation) => report(&cc, &ctx, &ns, &secret_name, observation, &outcome, now).await,
         None => Ok(()),
     };
-    ctx.metrics.reconciled(
-        started.elapsed(),
-        outcome
-            .as_ref()
-            .err()
-            .map(SyncError::reason)
-            .or_else(|| report.is_err().then_some(Reason::KubernetesError)),
-    );
-    report.map_err(|source| ReportError::new(key, source))?;
-    Ok(action)
+    finish(&ctx, started, key, &outcome, report, action)
 }
 
 async fn sync(

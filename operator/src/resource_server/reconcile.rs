@@ -18,11 +18,10 @@ use kube::runtime::controller::Action;
 use tracing::{info, warn};
 
 use crate::cognito_api::{CognitoApiError, ResourceServer, UserPoolRef};
-use crate::condition::Reason;
 use crate::context::Context;
 use crate::error::{Retry, SyncError};
 use crate::managed::{self, ADOPT_ANNOTATION};
-use crate::report::{ReportError, object_key, patch_status, publish, ready_changed};
+use crate::report::{ReportError, finish, object_key, patch_status, publish, ready_changed};
 use crate::resource_server::CognitoResourceServer;
 use crate::resource_server::deletion::finalize;
 use crate::resource_server::events::event_for;
@@ -127,16 +126,7 @@ pub async fn reconcile(
         }
     };
     let report = report(&rs, &ctx, &api, &outcome, now).await;
-    ctx.metrics.reconciled(
-        started.elapsed(),
-        outcome
-            .as_ref()
-            .err()
-            .map(SyncError::reason)
-            .or_else(|| report.is_err().then_some(Reason::KubernetesError)),
-    );
-    report.map_err(|source| ReportError::new(key, source))?;
-    Ok(action)
+    finish(&ctx, started, key, &outcome, report, action)
 }
 
 fn change_of(synced: &Synced) -> Option<&'static str> {

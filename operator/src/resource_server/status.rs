@@ -69,7 +69,13 @@ pub fn synced(
         pool.user_pool_id,
         status.scopes.len()
     );
-    set_ready(&mut status, Reason::Synced, message, generation, now);
+    condition::set_ready(
+        &mut status.conditions,
+        Reason::Synced,
+        message,
+        generation,
+        now,
+    );
     status
 }
 
@@ -84,26 +90,8 @@ pub fn failed(
 ) -> CognitoResourceServerStatus {
     let mut status = previous.cloned().unwrap_or_default();
     status.observed_generation = generation;
-    set_ready(&mut status, reason, message, generation, now);
+    condition::set_ready(&mut status.conditions, reason, message, generation, now);
     status
-}
-
-fn set_ready(
-    status: &mut CognitoResourceServerStatus,
-    reason: Reason,
-    message: String,
-    generation: Option<i64>,
-    now: Timestamp,
-) {
-    condition::set_condition(
-        &mut status.conditions,
-        READY,
-        reason.status(),
-        reason.as_str(),
-        message,
-        generation,
-        now,
-    );
 }
 
 #[cfg(test)]
