@@ -13,7 +13,8 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
     base.saturating_mul(1u32 << exp).min(max)
 }
 
-/// Consecutive failures per object (`namespace/name`), turned into retry delays by [`backoff`].
+/// Consecutive failures per object (keyed by [`crate::report::object_key`]), turned into retry
+/// delays by [`backoff`].
 #[derive(Debug)]
 pub struct FailureBackoff {
     base: Duration,

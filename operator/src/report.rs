@@ -30,15 +30,21 @@ pub struct ReportError {
 }
 
 impl ReportError {
-    /// The failed patch of `object` (`namespace/name`).
+    /// The failed patch of `object` ([`object_key`]).
     pub fn new(object: String, source: kube::Error) -> Self {
         Self { object, source }
     }
 }
 
-/// `namespace/name`: the key of an object in logs and in the retry backoff.
-pub fn object_key<K: Resource>(obj: &K) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+/// `Kind namespace/name`: the key of an object in logs and in the retry backoff (the kind keeps
+/// a CognitoClient and a CognitoResourceServer of the same name apart).
+pub fn object_key<K: Resource<DynamicType = ()>>(obj: &K) -> String {
+    format!(
+        "{} {}/{}",
+        K::kind(&()),
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    )
 }
 
 /// Ends a reconcile: records it in the metrics (failed with the sync's reason, or with
@@ -64,7 +70,11 @@ pub fn finish<T>(
 }
 
 /// Retries a failed status report with backoff.
-pub fn error_policy<K: Resource>(obj: Arc<K>, err: &ReportError, ctx: Arc<Context>) -> Action {
+pub fn error_policy<K: Resource<DynamicType = ()>>(
+    obj: Arc<K>,
+    err: &ReportError,
+    ctx: Arc<Context>,
+) -> Action {
     warn!(error = %err, "reconcile failed");
     Action::requeue(ctx.retries.next_delay(&object_key(obj.as_ref())))
 }
@@ -154,6 +164,28 @@ mod tests {
             &ready("AccessDenied", "m"),
             &ready("AlreadyExists", "m")
         ));
+    }
+
+    #[test]
+    fn keys_tell_kinds_apart() {
+        use crate::cognito_client::{CognitoClient, CognitoClientSpec};
+        use crate::resource_server::{CognitoResourceServer, CognitoResourceServerSpec};
+        let mut cc = CognitoClient::new(
+            "premium",
+            serde_yaml_ng::from_str::<CognitoClientSpec>(
+                "userPoolId: p\nsource: {appClient: {clientId: c}}",
+            )
+            .unwrap(),
+        );
+        cc.metadata.namespace = Some("team".into());
+        let mut rs = CognitoResourceServer::new(
+            "premium",
+            serde_yaml_ng::from_str::<CognitoResourceServerSpec>("userPoolId: p\nidentifier: api")
+                .unwrap(),
+        );
+        rs.metadata.namespace = Some("team".into());
+        assert_eq!(object_key(&cc), "CognitoClient team/premium");
+        assert_eq!(object_key(&rs), "CognitoResourceServer team/premium");
     }
 
     #[test]
