@@ -71,9 +71,9 @@ pub(super) fn handle(pool: &Pool, operation: &str, body: &[u8]) -> Option<Result
         }),
         "ListResourceServers" => run(body, |r: ListRequest| {
             pool.list_resource_servers(&r.user_pool_id, r.max_results, r.next_token.as_deref())
-                .map(|(resource_servers, next_token)| ListAnswer {
-                    resource_servers,
-                    next_token,
+                .map(|page| ListAnswer {
+                    resource_servers: page.items,
+                    next_token: page.next_token,
                 })
         }),
         _ => return None,

@@ -129,22 +129,23 @@ pub(super) fn handle(pool: &Pool, operation: &str, body: &[u8]) -> Option<Result
                 .map(|()| Empty {})
         }),
         "ListUserPoolClients" => run(body, |r: ListRequest| {
-            let (clients, next_token) = pool.list_user_pool_clients(
+            let page = pool.list_user_pool_clients(
                 &r.user_pool_id,
                 r.max_results,
                 r.next_token.as_deref(),
             )?;
-            let user_pool_clients = clients
+            let user_pool_clients = page
+                .items
                 .into_iter()
-                .map(|(client_id, client_name)| ClientDescription {
-                    client_id,
+                .map(|client| ClientDescription {
+                    client_id: client.client_id,
                     user_pool_id: pool.user_pool_id(),
-                    client_name,
+                    client_name: client.client_name,
                 })
                 .collect();
             Ok(ListAnswer {
                 user_pool_clients,
-                next_token,
+                next_token: page.next_token,
             })
         }),
         _ => return None,

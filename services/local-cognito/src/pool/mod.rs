@@ -3,9 +3,10 @@
 //! configured clients all share, so a client created or rotated through the API gets tokens at
 //! once and a deleted one is refused at once.
 //!
-//! One concern per module: `resource_servers`, `clients` (app clients and the rules of their
-//! settings), `secrets` (up to two secrets per client) and `error` (Cognito's exceptions).
+//! One concern per module: `resource_servers`, `clients` (app clients), `client_settings` (the
+//! rules of their settings), `secrets` (up to two secrets per client) and `error` (Cognito's exceptions).
 
+mod client_settings;
 mod clients;
 mod error;
 mod resource_servers;
@@ -22,9 +23,8 @@ use cognito_auth::clock::Clock;
 use crate::faults::lock;
 use crate::issuer::AppClient;
 
-pub use clients::{
-    ClientSettings, STANDARD_SCOPES, TokenValidityUnits, UserPoolClient, validate_settings,
-};
+pub use client_settings::{ClientSettings, STANDARD_SCOPES, TokenValidityUnits, validate_settings};
+pub use clients::UserPoolClient;
 pub use error::PoolError;
 pub use resource_servers::{ResourceServer, ResourceServerScope};
 pub use secrets::{ClientSecret, MAX_SECRETS};
@@ -178,6 +178,15 @@ impl Pool {
     }
 }
 
+/// One page of a listing and the token of the next one (`None` on the last page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The page's items, in key order.
+    pub items: Vec<T>,
+    /// `NextToken`: present it to get the next page.
+    pub next_token: Option<String>,
+}
+
 /// One page of `items` in key order after `next_token`, at most `max_results` (1..=`limit`,
 /// `limit` when unset), and the token of the next page when there is one. Tokens are the
 /// base64url of the last key returned: opaque to callers, as Cognito's are.
@@ -186,7 +195,7 @@ fn page<T: Clone>(
     max_results: Option<i32>,
     next_token: Option<&str>,
     limit: i32,
-) -> Result<(Vec<T>, Option<String>), PoolError> {
+) -> Result<Page<T>, PoolError> {
     let max = max_results.unwrap_or(limit);
     if !(1..=limit).contains(&max) {
         return Err(PoolError::invalid(
@@ -212,7 +221,10 @@ fn page<T: Clone>(
         (Some(_), Some((last, _))) => Some(URL_SAFE_NO_PAD.encode(last.as_bytes())),
         _ => None,
     };
-    Ok((chosen.into_iter().map(|(_, v)| v.clone()).collect(), next))
+    Ok(Page {
+        items: chosen.into_iter().map(|(_, v)| v.clone()).collect(),
+        next_token: next,
+    })
 }
 
 #[cfg(test)]
@@ -222,12 +234,12 @@ mod tests {
     #[test]
     fn pages_follow_each_other_and_end() {
         let items: BTreeMap<String, u8> = (0..5u8).map(|i| (format!("k{i}"), i)).collect();
-        let (first, next) = page(&items, Some(2), None, 60).unwrap();
-        assert_eq!(first, [0, 1]);
-        let (second, next) = page(&items, Some(2), next.as_deref(), 60).unwrap();
-        assert_eq!(second, [2, 3]);
-        let (last, next) = page(&items, Some(2), next.as_deref(), 60).unwrap();
-        assert_eq!((last, next), (vec![4], None));
+        let first = page(&items, Some(2), None, 60).unwrap();
+        assert_eq!(first.items, [0, 1]);
+        let second = page(&items, Some(2), first.next_token.as_deref(), 60).unwrap();
+        assert_eq!(second.items, [2, 3]);
+        let last = page(&items, Some(2), second.next_token.as_deref(), 60).unwrap();
+        assert_eq!((last.items, last.next_token), (vec![4], None));
         assert!(matches!(
             page(&items, Some(61), None, 60),
             Err(PoolError::InvalidParameter(m)) if m.starts_with("MaxResults")

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pool::{Pool, PoolError, page};
+use crate::pool::{Page, Pool, PoolError, page};
 
 /// Most scopes one resource server may define (`ResourceServerType.Scopes`).
 pub const MAX_SCOPES: usize = 100;
@@ -237,7 +237,7 @@ impl Pool {
         user_pool_id: &str,
         max_results: Option<i32>,
         next_token: Option<&str>,
-    ) -> Result<(Vec<ResourceServer>, Option<String>), PoolError> {
+    ) -> Result<Page<ResourceServer>, PoolError> {
         self.check_pool(user_pool_id)?;
         page(&self.state().resource_servers, max_results, next_token, 50)
     }
