@@ -140,9 +140,14 @@ pub async fn kube_client(impersonate: Option<&str>) -> kube::Client {
 
 /// AWS SDK configuration pointing at moto.
 pub async fn aws() -> SdkConfig {
+    aws_at(&env().moto_url).await
+}
+
+/// AWS SDK configuration (Region us-east-1, test credentials) pointing at `endpoint`.
+pub async fn aws_at(endpoint: &str) -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(&env().moto_url)
+        .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
             "test", "test", None, None, "test",
         ))

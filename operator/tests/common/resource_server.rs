@@ -49,9 +49,20 @@ pub async fn wait_rs_reason(
     name: &str,
     reason: &str,
 ) -> (CognitoResourceServer, CognitoResourceServerStatus) {
+    wait_rs_reason_within(client, ns, name, reason, Duration::from_secs(30)).await
+}
+
+/// [`wait_rs_reason`] with its own timeout.
+pub async fn wait_rs_reason_within(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    reason: &str,
+    timeout: Duration,
+) -> (CognitoResourceServer, CognitoResourceServerStatus) {
     let api = Api::<CognitoResourceServer>::namespaced(client.clone(), ns);
     let what = format!("CognitoResourceServer {ns}/{name} to report {reason}");
-    wait_for(&what, Duration::from_secs(30), || async {
+    wait_for(&what, timeout, || async {
         let rs = api.get(name).await.ok()?;
         let status = rs.status.clone()?;
         let ready = status.conditions.iter().find(|c| c.type_ == "Ready")?;
@@ -63,9 +74,14 @@ pub async fn wait_rs_reason(
 
 /// Waits until the resource is gone from the API server.
 pub async fn wait_rs_gone(client: &kube::Client, ns: &str, name: &str) {
+    wait_rs_gone_within(client, ns, name, Duration::from_secs(30)).await;
+}
+
+/// [`wait_rs_gone`] with its own timeout.
+pub async fn wait_rs_gone_within(client: &kube::Client, ns: &str, name: &str, timeout: Duration) {
     let api = Api::<CognitoResourceServer>::namespaced(client.clone(), ns);
     let what = format!("CognitoResourceServer {ns}/{name} to disappear");
-    wait_for(&what, Duration::from_secs(30), || async {
+    wait_for(&what, timeout, || async {
         api.get_opt(name).await.ok()?.is_none().then_some(())
     })
     .await;
