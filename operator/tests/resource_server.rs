@@ -267,14 +267,7 @@ async fn a_missing_user_pool_is_reported_and_the_corrected_pool_id_accepted() {
     create_rs(
         &client,
         &ns,
-        &resource_server("typo", &pool, "typo_api", &["read"]),
-    )
-    .await;
-    merge(
-        &client,
-        &ns,
-        "typo",
-        serde_json::json!({"spec": {"userPoolId": "us-east-1_NoSuchPool"}}),
+        &resource_server("typo", "us-east-1_NoSuchPool", "typo_api", &["read"]),
     )
     .await;
     let (_, status) = wait_rs_reason(&client, &ns, "typo", "SourceNotFound").await;

@@ -84,16 +84,26 @@ pub async fn reconcile(
     let started = Instant::now();
     let key = object_key(cached.as_ref());
     let now = Timestamp::now();
-    if let Some(due_in) = status::fresh_for(&cached, now) {
+    let up_to_date = |due_in| {
         ctx.retries.forget(&key);
         ctx.metrics.reconciled(started.elapsed(), None);
-        return Ok(Action::requeue(due_in));
+        Ok(Action::requeue(due_in))
+    };
+    if let Some(due_in) = status::fresh_for(&cached, now) {
+        return up_to_date(due_in);
     }
     let api: Api<CognitoResourceServer> =
         Api::namespaced(ctx.client.clone(), &cached.namespace().unwrap_or_default());
     // Decisions about Cognito rest on the claim in the status, so they are made on the object
-    // as the API server has it now: the watch cache may not hold this operator's last write yet.
-    let (rs, outcome) = match api.get_opt(&cached.name_any()).await {
+    // as the API server has it now: the watch cache may not hold this operator's last write yet
+    // (and once it does, the object may turn out up to date after all).
+    let fresh = api.get_opt(&cached.name_any()).await;
+    if let Ok(Some(rs)) = &fresh
+        && let Some(due_in) = status::fresh_for(rs, now)
+    {
+        return up_to_date(due_in);
+    }
+    let (rs, outcome) = match fresh {
         Ok(None) => return Ok(Action::await_change()),
         Ok(Some(rs)) if rs.metadata.deletion_timestamp.is_some() => {
             let outcome = finalize(&rs, &ctx, &api).await.map(Synced::Finalized);
