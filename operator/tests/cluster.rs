@@ -543,13 +543,7 @@ async fn the_operator_works_with_only_its_service_account_permissions() {
     );
     assert_eq!(status.scopes, ["rbac_api/read"]);
     wait_event(&admin, &ns, "rbac-rs", "Created").await;
-    Api::<cognito_client_operator::resource_server::CognitoResourceServer>::namespaced(
-        admin.clone(),
-        &ns,
-    )
-    .delete("rbac-rs", &DeleteParams::default())
-    .await
-    .unwrap();
+    resource_server::delete(&admin, &ns, "rbac-rs").await;
     resource_server::wait_rs_gone(&admin, &ns, "rbac-rs").await;
     let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
         Api::namespaced(admin.clone(), "cognito-m2m");

@@ -7,29 +7,10 @@ mod common;
 use std::time::Duration;
 
 use cognito_client_operator::managed::{ADOPT_ANNOTATION, FINALIZER};
-use cognito_client_operator::resource_server::CognitoResourceServer;
 use common::resource_server::*;
 use common::*;
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
-
-fn api(client: &kube::Client, ns: &str) -> Api<CognitoResourceServer> {
-    Api::namespaced(client.clone(), ns)
-}
-
-async fn merge(client: &kube::Client, ns: &str, name: &str, patch: serde_json::Value) {
-    api(client, ns)
-        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .expect("patch CognitoResourceServer");
-}
-
-async fn delete(client: &kube::Client, ns: &str, name: &str) {
-    api(client, ns)
-        .delete(name, &DeleteParams::default())
-        .await
-        .expect("delete CognitoResourceServer");
-}
+use kube::api::{Patch, PatchParams};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resource_server_is_created_with_full_scopes_and_retained_on_request() {

@@ -9,11 +9,10 @@ use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::Client as CognitoSdk;
 use cognito_client_operator::managed::{ADOPT_ANNOTATION, FINALIZER};
-use cognito_client_operator::resource_server::CognitoResourceServer;
 use common::resource_server::*;
 use common::*;
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::api::{Patch, PatchParams};
 use local_cognito::faults::TestIssuer;
 use local_cognito::issuer::Config;
 
@@ -26,17 +25,6 @@ async fn start(client: &kube::Client, ns: &str) -> (TestIssuer, CognitoSdk, Runn
     let cognito = CognitoSdk::new(&aws);
     let op = RunningOperator::start_with_aws(client.clone(), namespace_settings(ns), aws).await;
     (issuer, cognito, op)
-}
-
-fn api(client: &kube::Client, ns: &str) -> Api<CognitoResourceServer> {
-    Api::namespaced(client.clone(), ns)
-}
-
-async fn merge(client: &kube::Client, ns: &str, name: &str, patch: serde_json::Value) {
-    api(client, ns)
-        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .expect("patch CognitoResourceServer");
 }
 
 /// The pool's resource server `identifier` as local-cognito holds it (no API call, no quota).
@@ -173,10 +161,7 @@ async fn deletion_waits_for_cognito_and_a_refused_delete_keeps_the_finalizer() {
         .send()
         .await
         .unwrap();
-    api(&client, &ns)
-        .delete("doomed", &DeleteParams::default())
-        .await
-        .unwrap();
+    delete(&client, &ns, "doomed").await;
     let (obj, status) = wait_rs_reason_within(
         &client,
         &ns,
@@ -239,10 +224,7 @@ async fn an_adopted_resource_server_is_brought_to_the_spec_and_deleted_with_it()
         .send()
         .await
         .unwrap();
-    api(&client, &ns)
-        .delete("legacy", &DeleteParams::default())
-        .await
-        .unwrap();
+    delete(&client, &ns, "legacy").await;
     wait_rs_gone(&client, &ns, "legacy").await;
     assert_eq!(held(&issuer, "legacy_api"), None);
     op.stop().await.unwrap();

@@ -6,9 +6,30 @@ use aws_sdk_cognitoidentityprovider::types::{ResourceServerScopeType, ResourceSe
 use cognito_client_operator::resource_server::{
     CognitoResourceServer, CognitoResourceServerSpec, CognitoResourceServerStatus,
 };
-use kube::api::{Api, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 
 use super::{unique, wait_for};
+
+/// The CognitoResourceServers of `ns`.
+pub fn api(client: &kube::Client, ns: &str) -> Api<CognitoResourceServer> {
+    Api::namespaced(client.clone(), ns)
+}
+
+/// Merge-patches the resource (spec or metadata).
+pub async fn merge(client: &kube::Client, ns: &str, name: &str, patch: serde_json::Value) {
+    api(client, ns)
+        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("patch CognitoResourceServer");
+}
+
+/// Asks the API server to delete the resource.
+pub async fn delete(client: &kube::Client, ns: &str, name: &str) {
+    api(client, ns)
+        .delete(name, &DeleteParams::default())
+        .await
+        .expect("delete CognitoResourceServer");
+}
 
 /// A CognitoResourceServer of `pool` with these scope names (descriptions defaulted).
 pub fn resource_server(
