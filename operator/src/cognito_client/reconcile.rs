@@ -241,11 +241,12 @@ async fn sync(
     let existing = secrets.get_opt(secret_name).await?;
     let ownership = secret::ownership(existing.as_ref(), &uid);
     // An edited Secret is rewritten now rather than at the next refresh.
-    let intact = match ownership {
+    let ours = match ownership {
         Ownership::Foreign => return Err(SyncError::SecretConflict(secret_name.to_owned())),
-        Ownership::Ours => existing.as_ref().filter(|s| secret::is_intact(s)),
+        Ownership::Ours => existing.as_ref(),
         Ownership::Absent => None,
     };
+    let intact = ours.filter(|s| secret::is_intact(s));
     let managed_source = match cc.spec.source()? {
         Source::Managed(managed) => Some(managed),
         _ => None,
@@ -271,7 +272,8 @@ async fn sync(
     }
     let (creds, managed_outcome) = match managed_source {
         Some(managed) => {
-            let (creds, outcome) = managed::sync(cc, ctx, managed, intact, now).await?;
+            let (creds, outcome) =
+                managed::sync(cc, ctx, managed, ours, intact.is_some(), now).await?;
             (creds, Some(outcome))
         }
         None => {

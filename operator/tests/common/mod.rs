@@ -13,10 +13,15 @@ use std::time::{Duration, Instant};
 use aws_config::SdkConfig;
 use cognito_client_operator::cognito_client::CognitoClient;
 use cognito_client_operator::metrics::Metrics;
+use cognito_client_operator::resource_server::CognitoResourceServer;
 use cognito_client_operator::{Dependencies, RunError, Settings};
-use k8s_openapi::api::core::v1::Namespace;
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::{CustomResourceExt, ResourceExt};
@@ -160,26 +165,27 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// Installs the CRD (generated from the Rust types) and waits until it is established.
+/// Installs the CRDs (generated from the Rust types) and waits until they are established.
 pub async fn ensure_crd(client: &kube::Client) {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let crd = CognitoClient::crd();
-    crds.patch(
-        &crd.name_any(),
-        &PatchParams::apply("cognito-operator-tests").force(),
-        &Patch::Apply(&crd),
-    )
-    .await
-    .expect("apply CRD");
-    wait_for("CRD established", Duration::from_secs(30), || async {
-        let crd = crds.get(&crd.name_any()).await.ok()?;
-        crd.status?
-            .conditions?
-            .iter()
-            .any(|c| c.type_ == "Established" && c.status == "True")
-            .then_some(())
-    })
-    .await;
+    for crd in [CognitoClient::crd(), CognitoResourceServer::crd()] {
+        crds.patch(
+            &crd.name_any(),
+            &PatchParams::apply("cognito-operator-tests").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .expect("apply CRD");
+        wait_for("CRD established", Duration::from_secs(30), || async {
+            let crd = crds.get(&crd.name_any()).await.ok()?;
+            crd.status?
+                .conditions?
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+                .then_some(())
+        })
+        .await;
+    }
 }
 
 /// Creates a fresh namespace (the CRD installed) and returns its name.
@@ -240,6 +246,31 @@ where
     }
 }
 
+/// Settings of an operator for one namespace: no leader election, quick retries, no Cognito
+/// request cap.
+pub fn namespace_settings(ns: &str) -> Settings {
+    Settings {
+        watch_namespaces: vec![ns.to_owned()],
+        leader_election: None,
+        retry_base_delay: Duration::from_millis(200),
+        retry_max_delay: Duration::from_secs(2),
+        cognito_rate_limit: None,
+        ..Settings::default()
+    }
+}
+
+/// AWS SDK configuration for another endpoint (local-cognito's admin API).
+pub async fn aws_at(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
 /// An operator running in this test's runtime.
 pub struct RunningOperator {
     shutdown: CancellationToken,
@@ -251,17 +282,19 @@ pub struct RunningOperator {
 }
 
 impl RunningOperator {
-    /// Starts the operator with these settings.
+    /// Starts the operator with these settings, AWS being moto.
     pub async fn start(client: kube::Client, settings: Settings) -> Self {
+        Self::start_with(client, settings, aws().await).await
+    }
+
+    /// Starts the operator with these settings and this AWS endpoint configuration.
+    pub async fn start_with(client: kube::Client, settings: Settings, aws: SdkConfig) -> Self {
         settings.validate().expect("valid operator settings");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let metrics = Arc::new(Metrics::new());
-        let deps = Dependencies {
-            kube: client,
-            aws: aws().await,
-        };
+        let deps = Dependencies { kube: client, aws };
         let task = tokio::spawn(cognito_client_operator::run_with_metrics(
             settings,
             deps,
@@ -279,17 +312,7 @@ impl RunningOperator {
 
     /// Starts an operator for one namespace without leader election.
     pub async fn for_namespace(client: kube::Client, ns: &str) -> Self {
-        Self::start(
-            client,
-            Settings {
-                watch_namespaces: vec![ns.to_owned()],
-                leader_election: None,
-                retry_base_delay: Duration::from_millis(200),
-                retry_max_delay: Duration::from_secs(2),
-                ..Settings::default()
-            },
-        )
-        .await
+        Self::start(client, namespace_settings(ns)).await
     }
 
     /// Graceful shutdown; returns how `run` ended.
@@ -356,4 +379,70 @@ pub async fn put_source(name: &str, value: &str) {
             .await
             .expect("put secret value");
     }
+}
+
+/// A Secret's data as strings.
+pub fn data(secret: &Secret) -> BTreeMap<String, String> {
+    secret
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, ByteString(v))| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+        .collect()
+}
+
+/// The Ready condition's (status, reason) once observedGeneration caught up.
+pub async fn ready(client: &kube::Client, ns: &str, name: &str) -> Option<(String, String)> {
+    let cc = Api::<CognitoClient>::namespaced(client.clone(), ns)
+        .get(name)
+        .await
+        .ok()?;
+    let status = cc.status?;
+    if status.observed_generation != cc.metadata.generation {
+        return None;
+    }
+    let c = status.conditions.iter().find(|c| c.type_ == "Ready")?;
+    Some((c.status.clone(), c.reason.clone()))
+}
+
+pub async fn wait_reason(client: &kube::Client, ns: &str, name: &str, reason: &str, secs: u64) {
+    let what = format!("{ns}/{name} to report {reason}");
+    wait_for(&what, Duration::from_secs(secs), || async {
+        ready(client, ns, name)
+            .await
+            .filter(|(_, r)| r == reason)
+            .map(|_| ())
+    })
+    .await;
+}
+
+pub async fn events_for(client: &kube::Client, ns: &str, name: &str) -> Vec<Event> {
+    Api::<Event>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .collect()
+}
+
+/// Waits for an Event about `name` with this reason (Events are published after the status).
+pub async fn wait_event(client: &kube::Client, ns: &str, name: &str, reason: &str) -> Event {
+    let what = format!("a {reason} event about {ns}/{name}");
+    wait_for(&what, Duration::from_secs(10), || async {
+        events_for(client, ns, name)
+            .await
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some(reason))
+    })
+    .await
+}
+
+/// Creates a CognitoClient.
+pub async fn create(client: &kube::Client, ns: &str, cc: &CognitoClient) -> CognitoClient {
+    Api::<CognitoClient>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), cc)
+        .await
+        .expect("create CognitoClient")
 }

@@ -117,12 +117,13 @@ pub fn pending_step(
 
 /// Syncs a managed client: locate or create the app client, correct drift, run the rotation,
 /// and return the credentials for the Secret with the record to annotate it with.
-/// `intact` is the existing Secret when it is ours and unedited.
+/// `ours` is the existing Secret when it is ours; `intact` whether its data is as written.
 pub async fn sync(
     cc: &CognitoClient,
     ctx: &Context,
     managed: &ManagedSource,
-    intact: Option<&Secret>,
+    ours: Option<&Secret>,
+    intact: bool,
     now: Timestamp,
 ) -> Result<(ClientCredentials, ManagedOutcome), SyncError> {
     let cognito = &ctx.cognito;
@@ -132,12 +133,16 @@ pub async fn sync(
     let request = crate::managed::annotation(&cc.metadata, ROTATE_SECRET_ANNOTATION);
     let api: Api<CognitoClient> =
         Api::namespaced(ctx.client.clone(), &cc.namespace().unwrap_or_default());
-    let held = intact.map(|s| (held_client_id(s), s));
+    let held = ours.filter(|_| intact).map(|s| (held_client_id(s), s));
     let known_id = cc
         .status
         .as_ref()
         .and_then(|s| s.client_id.clone())
-        .or_else(|| held.as_ref().and_then(|(id, _)| id.clone()));
+        .or_else(|| ours.and_then(held_client_id));
+    // An edited Secret's data is untrusted, but its record still says how many secrets live.
+    let previous_record = ours
+        .filter(|s| held_client_id(s).as_deref() == known_id.as_deref())
+        .map(SecretRecord::of);
 
     let mut changes = Vec::new();
     let located =
@@ -186,7 +191,11 @@ pub async fn sync(
                 ..SecretRecord::default()
             },
         ),
-        _ => reissue(cognito, &pool, &client, request, now, &mut changes).await?,
+        _ => match previous_record.filter(|r| r.overlap.is_none()) {
+            // One secret: the one Describe shows.
+            Some(record) => (client.client_secret.clone().unwrap_or_default(), record),
+            None => reissue(cognito, &pool, &client, request, now, &mut changes).await?,
+        },
     };
 
     match rotation::next_step(&record, schedule, request, now) {
