@@ -7,6 +7,7 @@
 //! - [`oauth2_mock`]: `oauth2-mock-server` (npm) shaped like a Cognito user pool
 //!   ([`Oauth2Cognito`]).
 //! - [`ports`]: free and closed loopback ports.
+//! - [`secret_volume`]: a folder updated the way the kubelet updates a mounted Secret.
 //! - [`wait`]: waiting for what another task or process does ([`wait_until`]).
 //!
 //! The tools come from `scripts/install-test-tools`; tests that need them are `#[ignore]`d in a
@@ -17,10 +18,12 @@ pub mod moto;
 pub mod oauth2_mock;
 pub mod ports;
 pub mod process;
+pub mod secret_volume;
 pub mod wait;
 
 pub use moto::{Moto, REGION, seed_secret_json};
 pub use oauth2_mock::{Oauth2Cognito, PoolClient};
 pub use ports::{closed_url, free_port};
 pub use process::{Process, tool, tools_dir, wait_until_ok};
+pub use secret_volume::{kubelet_write, temp_volume};
 pub use wait::wait_until;
