@@ -383,3 +383,48 @@ async fn a_restarted_operator_makes_no_cognito_call_for_up_to_date_clients() {
     assert_eq!(clients_named(&pool, &format!("{ns}-c0")).await.len(), 1);
     again.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_owned_by_someone_else_is_never_touched_and_no_app_client_is_made() {
+    let client = kube_client(None).await;
+    let ns = namespace(&client, "op-managed-foreign").await;
+    let pool = pool().await;
+    let mut foreign = Secret::default();
+    foreign.metadata.name = Some("theirs-credentials".into());
+    foreign.string_data = Some([("client_secret".to_owned(), "theirs".to_owned())].into());
+    Api::<Secret>::namespaced(client.clone(), &ns)
+        .create(&Default::default(), &foreign)
+        .await
+        .unwrap();
+    let op = RunningOperator::for_namespace(client.clone(), &ns).await;
+    create(
+        &client,
+        &ns,
+        &managed("theirs", &pool, serde_json::json!({}), "1h"),
+    )
+    .await;
+    wait_reason(&client, &ns, "theirs", "SecretConflict", 30).await;
+    let event = wait_event(&client, &ns, "theirs", "SecretConflict").await;
+    assert!(
+        event
+            .note
+            .unwrap_or_default()
+            .contains("theirs-credentials")
+    );
+    assert!(
+        clients_named(&pool, &format!("{ns}-theirs"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(op.metrics.cognito_request_count(), 0);
+    let kept = Api::<Secret>::namespaced(client.clone(), &ns)
+        .get("theirs-credentials")
+        .await
+        .unwrap();
+    assert_eq!(
+        data(&kept)["client_secret"],
+        "theirs",
+        "the foreign Secret is unchanged"
+    );
+    op.stop().await.unwrap();
+}
