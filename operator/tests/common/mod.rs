@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use aws_config::SdkConfig;
 use cognito_client_operator::cognito_client::CognitoClient;
 use cognito_client_operator::metrics::Metrics;
-use cognito_client_operator::resource_server::CognitoResourceServer;
 use cognito_client_operator::{Dependencies, RunError, Settings};
 use std::collections::BTreeMap;
 
@@ -24,7 +23,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
-use kube::{CustomResourceExt, ResourceExt};
+use kube::ResourceExt;
 use test_support::free_port;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -117,7 +116,7 @@ pub fn unique(prefix: &str) -> String {
 /// Installs the CRDs (generated from the Rust types) and waits until they are established.
 pub async fn ensure_crd(client: &kube::Client) {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in [CognitoClient::crd(), CognitoResourceServer::crd()] {
+    for crd in cognito_client_operator::crd::crds() {
         crds.patch(
             &crd.name_any(),
             &PatchParams::apply("cognito-operator-tests").force(),
