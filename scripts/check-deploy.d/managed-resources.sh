@@ -74,6 +74,8 @@ PYEOF
     --set cognitoResourceServer.create=true,cognito.readScope=other/read
   expect_reject "the write scope dropped from the resource server" "cognito.writeScope is premium_api/write" \
     --set cognitoResourceServer.create=true --set-json 'cognitoResourceServer.scopes=[{"name":"read"}]'
+  expect_reject "a managed client asking for a scope the resource server lacks" "cognitoClient.scopes asks for premium_api/admin" \
+    -f "$MANAGED_VALUES" --set 'cognitoClient.scopes={premium_api/read,premium_api/admin}' --set-json 'cognitoResourceServer.scopes=[{"name":"read"},{"name":"write"}]'
   expect_reject "a scope named twice" 'names "read" twice' \
     --set cognitoResourceServer.create=true --set-json 'cognitoResourceServer.scopes=[{"name":"read"},{"name":"read"},{"name":"write"}]'
   expect_reject "a scope name with '/'" "/cognitoResourceServer/scopes/0/name" \
