@@ -758,3 +758,69 @@ async fn protocol_errors_are_aws_shaped() {
     let body: Value = listed.json().await.unwrap();
     assert_eq!(body["UserPoolClients"][0]["ClientId"], "configured");
 }
+
+#[tokio::test]
+async fn only_client_credentials_clients_get_tokens() {
+    let issuer = issuer();
+    let client = sdk(&issuer, RetryConfig::disabled());
+    // A confidential client without OAuth flows authenticates but may not use the grant.
+    let plain = client
+        .create_user_pool_client()
+        .user_pool_id(POOL)
+        .client_name("no-flows")
+        .generate_secret(true)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    let (id, secret) = (plain.client_id().unwrap(), plain.client_secret().unwrap());
+    assert_eq!(
+        token(&issuer, id, secret, None).await.1["error"],
+        "unauthorized_client"
+    );
+    assert_eq!(
+        token(&issuer, id, "wrong", None).await.1["error"],
+        "invalid_client"
+    );
+    // A public client has no secret to rotate.
+    let public = client
+        .create_user_pool_client()
+        .user_pool_id(POOL)
+        .client_name("public")
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    assert_eq!(public.client_secret(), None);
+    let add = client
+        .add_user_pool_client_secret()
+        .user_pool_id(POOL)
+        .client_id(public.client_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&add), "InvalidParameterException");
+    // The configured client is one of the pool's, with the client-credentials grant.
+    let configured = client
+        .describe_user_pool_client()
+        .user_pool_id(POOL)
+        .client_id("configured")
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    assert_eq!(
+        configured.allowed_o_auth_flows(),
+        [OAuthFlowType::ClientCredentials]
+    );
+    assert_eq!(configured.client_secret(), Some("configured-secret"));
+    assert_eq!(
+        token(&issuer, "configured", "configured-secret", None)
+            .await
+            .0,
+        200
+    );
+}
