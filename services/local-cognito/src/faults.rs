@@ -2,7 +2,8 @@
 //! controls a JWKS. [`TestIssuer`] runs a real issuer on a free loopback port together with a
 //! [`TokenFaults`] handle that makes its token endpoint fail (a status and body, a delay, a hang, a
 //! dropped connection), rotates a client's accepted secret, hands out tokens verifiers refuse,
-//! and counts what each client asked for and got.
+//! and counts what each client asked for and got; and with the admin API's controls
+//! ([`AdminControls`]: call counters, quota, hold fault) and the pool it changes.
 //!
 //! Every fault is off until a test sets it: with none set the endpoint answers exactly as
 //! [`crate::issuer::start`] does. The binary does not expose these controls: anything that can
@@ -25,8 +26,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::admin_api::AdminControls;
 use crate::claims::AccessTokenClaims;
 use crate::issuer::{Config, Issuer, TokenError, TokenRequest, TokenResponse};
+use crate::pool::Pool;
 
 /// What the token endpoint does with a request instead of serving it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,10 +102,8 @@ struct Log {
 struct EndpointControls {
     fault: Mutex<Option<Fault>>,
     delay: Mutex<Duration>,
-    /// The secrets the pool was configured with, by client id.
-    configured: HashMap<String, String>,
-    /// Secrets rotated at run time, by client id: they replace the configured ones.
-    rotated: Mutex<HashMap<String, String>>,
+    /// The pool whose secrets [`TokenFaults::rotate_secret`] replaces.
+    pool: Option<Arc<Pool>>,
     id_tokens: AtomicUsize,
     log: Mutex<Log>,
 }
@@ -111,7 +112,7 @@ struct EndpointControls {
 #[derive(Debug, Clone)]
 pub struct TokenFaults(Arc<EndpointControls>);
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A test that panicked while holding a lock must not hide the first failure behind this one.
     mutex
         .lock()
@@ -119,14 +120,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl TokenFaults {
-    fn new(config: &Config) -> Self {
-        let configured = config
-            .clients
-            .iter()
-            .map(|c| (c.client_id.clone(), c.client_secret.clone()))
-            .collect();
+    fn new(pool: Arc<Pool>) -> Self {
         Self(Arc::new(EndpointControls {
-            configured,
+            pool: Some(pool),
             ..EndpointControls::default()
         }))
     }
@@ -144,9 +140,12 @@ impl TokenFaults {
     }
 
     /// Makes `client_id` authenticate with `secret` only, its configured secret included no
-    /// longer (Cognito after the secret was rotated). Other clients are unaffected.
+    /// longer (Cognito after the secret was rotated): [`Pool::rotate_secret`] on the issuer's
+    /// pool. Other clients are unaffected.
     pub fn rotate_secret(&self, client_id: &str, secret: &str) {
-        lock(&self.0.rotated).insert(client_id.to_owned(), secret.to_owned());
+        if let Some(pool) = &self.0.pool {
+            pool.rotate_secret(client_id, secret);
+        }
     }
 
     /// Makes the next `count` issued tokens carry `token_use: id` instead of `access`, well
@@ -184,12 +183,12 @@ impl TokenFaults {
         lock(&self.0.log).last.clone()
     }
 
-    /// Records `request`, waits the delay, then either answers for the endpoint (a fault), or
-    /// refuses a secret a rotation replaced, or lets the issuer serve it (`Ok(None)`).
+    /// Records `request`, waits the delay, then either answers for the endpoint (a fault) or
+    /// lets the issuer serve it (`Ok(None)`).
     pub(crate) async fn intercept(
         &self,
         http: &HttpRequest,
-        request: &mut TokenRequest,
+        request: &TokenRequest,
     ) -> Result<Option<HttpResponse>, TokenError> {
         let (client_id, secret) = presented(request);
         self.record(http, request, client_id, secret);
@@ -215,34 +214,7 @@ impl TokenFaults {
             Some(Fault::Hang) => std::future::pending::<()>().await,
             Some(Fault::DropConnection) => return Ok(Some(HttpResponse::Ok().body(Aborted))),
         }
-        self.apply_rotation(request)?;
         Ok(None)
-    }
-
-    /// A rotated client authenticates with its new secret only: the request is checked here and
-    /// then carries the configured secret, so the issuer applies every other rule as usual.
-    fn apply_rotation(&self, request: &mut TokenRequest) -> Result<(), TokenError> {
-        let (Some(client_id), Some(secret)) = presented(request) else {
-            return Ok(());
-        };
-        let Some(rotated) = lock(&self.0.rotated).get(client_id).cloned() else {
-            return Ok(());
-        };
-        if secret != rotated {
-            return Err(TokenError::InvalidClient);
-        }
-        let configured = self.0.configured.get(client_id).cloned();
-        let configured = configured.ok_or(TokenError::InvalidClient)?;
-        for presented in [
-            request.basic.as_mut().map(|(_, secret)| secret),
-            request.client_secret.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            configured.clone_into(presented);
-        }
-        Ok(())
     }
 
     /// Records a token the issuer is about to send, turning it into an id token when asked to.
@@ -344,6 +316,8 @@ pub struct TestIssuer {
     pub issuer: Arc<Issuer>,
     /// The token endpoint's controls and counters.
     pub faults: TokenFaults,
+    /// The admin API's call counters, request-rate quota and hold fault (the issuer's own).
+    pub admin: AdminControls,
     handle: ServerHandle,
 }
 
@@ -355,10 +329,11 @@ impl TestIssuer {
         let address = listener
             .local_addr()
             .expect("a bound listener has an address");
-        let faults = TokenFaults::new(&config);
         let issuer = Issuer::new(config, &format!("http://{address}"))
             .unwrap_or_else(|e| panic!("invalid issuer configuration: {e}"));
         let issuer = Arc::new(issuer);
+        let faults = TokenFaults::new(issuer.pool().clone());
+        let admin = issuer.admin().clone();
         let server = crate::http::serve_with(issuer.clone(), listener, Some(faults.clone()))
             .expect("serve on a bound listener");
         let handle = server.handle();
@@ -366,6 +341,7 @@ impl TestIssuer {
         Self {
             issuer,
             faults,
+            admin,
             handle,
         }
     }
@@ -373,6 +349,18 @@ impl TestIssuer {
     /// Full URL of the token endpoint.
     pub fn token_endpoint(&self) -> String {
         self.issuer.token_endpoint()
+    }
+
+    /// The admin API's endpoint, for the AWS SDK's `endpoint_url` (`http://127.0.0.1:PORT`:
+    /// every operation is a `POST /`).
+    pub fn admin_endpoint(&self) -> &str {
+        self.issuer.base_url()
+    }
+
+    /// The pool's registry, for inspecting what the admin API did ([`Pool::clients`],
+    /// [`Pool::resource_servers`]).
+    pub fn pool(&self) -> &Arc<Pool> {
+        self.issuer.pool()
     }
 }
 

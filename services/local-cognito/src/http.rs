@@ -55,7 +55,8 @@ struct TokenForm {
     scope: Option<String>,
 }
 
-/// The issuer's routes, to mount in any actix `App`.
+/// The issuer's routes, to mount in any actix `App`: the token endpoint, the JWKS and discovery
+/// documents, and the admin API ([`crate::admin_api`]) at `POST /`.
 pub fn routes(issuer: Arc<Issuer>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::from(issuer))
@@ -88,7 +89,10 @@ pub fn routes(issuer: Arc<Issuer>) -> impl FnOnce(&mut web::ServiceConfig) {
                 &format!("{UPDATED_FORM_PREFIX}/{{pool}}{OPENID_CONFIGURATION_PATH}"),
                 web::get().to(updated_openid_configuration),
             )
-            .route("/healthz", web::get().to(HttpResponse::Ok));
+            .route("/healthz", web::get().to(HttpResponse::Ok))
+            // Cognito's admin API: the AWS SDKs POST every operation to `/`.
+            .app_data(web::PayloadConfig::new(256 * 1024))
+            .route("/", web::post().to(crate::admin_api::dispatch));
     }
 }
 
@@ -145,7 +149,7 @@ async fn token(
     faults: Option<web::Data<TokenFaults>>,
 ) -> Result<HttpResponse, TokenError> {
     let form = form.into_inner();
-    let mut token_request = TokenRequest {
+    let token_request = TokenRequest {
         grant_type: form.grant_type,
         basic: basic_credentials(&request)?,
         client_id: form.client_id,
@@ -153,7 +157,7 @@ async fn token(
         scope: form.scope,
     };
     if let Some(faults) = &faults
-        && let Some(answer) = faults.intercept(&request, &mut token_request).await?
+        && let Some(answer) = faults.intercept(&request, &token_request).await?
     {
         return Ok(answer);
     }

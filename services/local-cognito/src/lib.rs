@@ -4,6 +4,10 @@
 //! the client-credentials grant, so the whole flow runs on one machine without an AWS account.
 //!
 //! - [`issuer`]: configuration, the grant's rules and errors, minting; [`issuer::start`] serves it.
+//! - [`pool`]: the pool's registry of resource servers, app clients and their secrets, shared by
+//!   the token endpoint and the admin API.
+//! - [`admin_api`]: Cognito's administrative API (resource servers, app clients, client secrets)
+//!   as the AWS SDKs call it, on the same server (`POST /`).
 //! - [`claims`]: the access-token claims, for tests that mint tokens by hand.
 //! - [`client_auth`]: client credentials from `Authorization: Basic`, read as Cognito reads them.
 //! - [`keys`]: RSA signing keys and JWKS documents.
@@ -11,6 +15,7 @@
 //!   counters a test controls ([`faults::TestIssuer`]).
 //! - [`jwks_server`]: a JWKS endpoint whose answers and request count a test controls.
 
+pub mod admin_api;
 pub mod claims;
 pub mod client_auth;
 pub mod faults;
@@ -18,5 +23,6 @@ mod http;
 pub mod issuer;
 pub mod jwks_server;
 pub mod keys;
+pub mod pool;
 
 pub use http::serve;

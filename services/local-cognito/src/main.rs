@@ -67,7 +67,17 @@ struct Cli {
     )]
     clients: Vec<AppClient>,
 
-    /// Lifetime of access tokens (`expires_in`), e.g. 1h, 5m, 30s.
+    /// The admin API's request quota (requests per second, all operations together) above which
+    /// it answers 400 TooManyRequestsException, as Cognito throttles; unset for none.
+    #[arg(
+        long,
+        env = "LOCAL_COGNITO_ADMIN_RATE_LIMIT",
+        value_name = "REQUESTS_PER_SECOND"
+    )]
+    admin_rate_limit: Option<f64>,
+
+    /// Lifetime of access tokens (`expires_in`) of clients without AccessTokenValidity, e.g.
+    /// 1h, 5m, 30s.
     #[arg(long, env = "TOKEN_LIFETIME", default_value = "1h", value_parser = humantime::parse_duration)]
     token_lifetime: Duration,
 
@@ -107,6 +117,16 @@ async fn main() -> std::process::ExitCode {
     }
     let mut config = Config::new(cli.user_pool_id, cli.clients);
     config.token_lifetime = cli.token_lifetime;
+    config.admin_requests_per_second = cli.admin_rate_limit;
+    if let Some(rate) = cli.admin_rate_limit
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        eprintln!(
+            "local-cognito: LOCAL_COGNITO_ADMIN_RATE_LIMIT (--admin-rate-limit) must be a \
+             positive number of requests per second, not {rate}"
+        );
+        return std::process::ExitCode::from(2);
+    }
     config.issuer = match (cli.issuer, cli.region) {
         (Some(url), _) => IssuerUrl::Explicit(url),
         (None, Some(region)) => IssuerUrl::Region(region),
@@ -151,6 +171,10 @@ async fn main() -> std::process::ExitCode {
     eprintln!("local-cognito: issuer         {}", issuer.issuer_url());
     eprintln!("local-cognito: token endpoint {}", issuer.token_endpoint());
     eprintln!("local-cognito: JWKS           {}", issuer.jwks_uri());
+    eprintln!(
+        "local-cognito: admin API      {}/ (AWS_ENDPOINT_URL)",
+        issuer.base_url()
+    );
     let server = match local_cognito::serve(issuer, listener) {
         Ok(server) => server,
         Err(error) => {

@@ -47,22 +47,6 @@ impl AppClient {
     }
 }
 
-/// The client of `clients` with this id and secret, if any (the secret compared in constant
-/// time, so a guess learns nothing from how long a refusal takes).
-pub fn find_authenticated<'a>(
-    clients: &'a [AppClient],
-    client_id: &str,
-    client_secret: &str,
-) -> Option<&'a AppClient> {
-    let client = clients.iter().find(|c| c.client_id == client_id)?;
-    aws_lc_rs::constant_time::verify_slices_are_equal(
-        client.client_secret.as_bytes(),
-        client_secret.as_bytes(),
-    )
-    .ok()?;
-    Some(client)
-}
-
 impl fmt::Debug for AppClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppClient")
@@ -93,20 +77,5 @@ mod tests {
         );
         assert!(AppClient::parse_spec("only-an-id").is_err());
         assert!(!format!("{:?}", AppClient::new("i", "hidden", [READ])).contains("hidden"));
-    }
-
-    #[test]
-    fn only_the_right_secret_finds_the_client() {
-        let clients = [
-            AppClient::new("a", "s1", [READ]),
-            AppClient::new("b", "s2", [READ]),
-        ];
-        assert_eq!(
-            find_authenticated(&clients, "b", "s2").map(|c| c.client_id.as_str()),
-            Some("b")
-        );
-        assert!(find_authenticated(&clients, "b", "s1").is_none());
-        assert!(find_authenticated(&clients, "b", "s2x").is_none());
-        assert!(find_authenticated(&clients, "c", "s2").is_none());
     }
 }

@@ -44,7 +44,7 @@ pub struct Config {
     pub issuer: IssuerUrl,
     /// Which of the pool's two issuers new tokens carry (`IssuerConfiguration`).
     pub issuer_form: IssuerForm,
-    /// The pool's app clients.
+    /// The app clients the pool starts with (the admin API adds others at run time).
     pub clients: Vec<AppClient>,
     /// Lifetime of the access tokens (`exp - iat`, and the response's `expires_in`).
     pub token_lifetime: Duration,
@@ -52,6 +52,9 @@ pub struct Config {
     pub signing_keys: Vec<Arc<SigningKey>>,
     /// The clock tokens are minted by (its Unix seconds, truncated, are `iat`).
     pub clock: Arc<dyn Clock>,
+    /// The admin API's request quota, in requests per second, above which it answers
+    /// `TooManyRequestsException` as Cognito does; `None` for no quota.
+    pub admin_requests_per_second: Option<f64>,
 }
 
 impl Config {
@@ -66,6 +69,7 @@ impl Config {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             signing_keys: vec![Arc::new(SigningKey::generate(random_kid()))],
             clock: Arc::new(SystemClock),
+            admin_requests_per_second: None,
         }
     }
 
@@ -75,9 +79,6 @@ impl Config {
             IssuerUrl::Region(region) => UserPool::in_region(region, &self.user_pool_id)?,
             IssuerUrl::Local | IssuerUrl::Explicit(_) => UserPool::from_id(&self.user_pool_id)?,
         };
-        if self.clients.is_empty() {
-            return Err(ConfigError::NoClients);
-        }
         for (i, client) in self.clients.iter().enumerate() {
             if client.client_id.is_empty() || client.client_secret.is_empty() {
                 return Err(ConfigError::ClientSpec(
@@ -106,6 +107,11 @@ impl Config {
         if self.signing_keys.is_empty() {
             return Err(ConfigError::NoSigningKey);
         }
+        if let Some(rate) = self.admin_requests_per_second
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(ConfigError::AdminRequestRate(rate));
+        }
         Ok(())
     }
 }
@@ -120,14 +126,11 @@ pub fn random_kid() -> String {
 }
 
 /// Invalid issuer configuration.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {
     /// The user pool id does not look like Cognito's, or is not in the given Region.
     #[error(transparent)]
     UserPool(#[from] CognitoError),
-    /// No app client is configured.
-    #[error("at least one app client is required")]
-    NoClients,
     /// A client is malformed.
     #[error("invalid app client: {0}")]
     ClientSpec(&'static str),
@@ -140,6 +143,9 @@ pub enum ConfigError {
     /// No signing key is configured.
     #[error("at least one signing key is required")]
     NoSigningKey,
+    /// The admin API's request quota is not a positive number.
+    #[error("the admin API's requests per second must be a positive number, not {0}")]
+    AdminRequestRate(f64),
 }
 
 #[cfg(test)]
@@ -172,8 +178,12 @@ mod tests {
             config.validate(),
             Err(ConfigError::DuplicateClient("a".into()))
         );
+        // No client up front is fine: the admin API creates them.
         config.clients = vec![];
-        assert_eq!(config.validate(), Err(ConfigError::NoClients));
+        assert_eq!(config.validate(), Ok(()));
+        config.admin_requests_per_second = Some(0.0);
+        assert_eq!(config.validate(), Err(ConfigError::AdminRequestRate(0.0)));
+        config.admin_requests_per_second = Some(5.0);
         config.clients = client();
         config.token_lifetime = Duration::ZERO;
         assert_eq!(config.validate(), Err(ConfigError::TokenLifetime));

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::issuer::app_client::find_authenticated;
-use crate::issuer::{AppClient, Issuer};
+use crate::issuer::Issuer;
+use crate::pool::Grantee;
 
 /// The only grant this issuer serves.
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
@@ -70,7 +70,9 @@ pub struct TokenResponse {
 
 impl Issuer {
     /// Serves the client-credentials grant as Cognito does: checks the grant type, authenticates
-    /// the client, checks the requested scopes against the client's (no scope = all of them).
+    /// the client against the pool's current clients and secrets, checks that it may use the
+    /// grant and the requested scopes against its `AllowedOAuthScopes` (no scope = all of
+    /// them). The token lasts the client's `AccessTokenValidity`, else the configured lifetime.
     pub fn token(&self, request: &TokenRequest) -> Result<TokenResponse, TokenError> {
         let grant_type = match request.grant_type.as_deref() {
             None | Some("") => return Err(TokenError::InvalidRequest),
@@ -78,18 +80,23 @@ impl Issuer {
             Some(_) => return Err(TokenError::UnsupportedGrantType),
         };
         let client = self.authenticate(request)?;
-        if grant_type != CLIENT_CREDENTIALS {
+        if grant_type != CLIENT_CREDENTIALS || !client.client_credentials {
             return Err(TokenError::UnauthorizedClient);
         }
-        let scopes = grant_scopes(client, request.scope.as_deref())?;
+        let scopes = grant_scopes(&client, request.scope.as_deref())?;
+        let lifetime = client
+            .access_token_lifetime
+            .unwrap_or(self.config.token_lifetime);
         Ok(TokenResponse {
-            access_token: self.mint(&client.client_id, &scopes),
-            expires_in: self.config.token_lifetime.as_secs(),
+            access_token: self
+                .claims_for(&client.client_id, &scopes, lifetime)
+                .sign(self.signing_key()),
+            expires_in: lifetime.as_secs(),
             token_type: "Bearer",
         })
     }
 
-    fn authenticate(&self, request: &TokenRequest) -> Result<&AppClient, TokenError> {
+    fn authenticate(&self, request: &TokenRequest) -> Result<Grantee, TokenError> {
         let (id, secret) = match (&request.basic, &request.client_id) {
             (Some((id, secret)), form_id) => {
                 // Two different identities in one request is malformed, not a failed login.
@@ -110,14 +117,16 @@ impl Issuer {
             },
             (None, None) => return Err(TokenError::InvalidClient),
         };
-        find_authenticated(&self.config.clients, id, secret).ok_or(TokenError::InvalidClient)
+        self.pool
+            .authenticate(id, secret)
+            .ok_or(TokenError::InvalidClient)
     }
 }
 
 /// The scopes to grant: the requested ones when all are allowed, all allowed ones when none is
 /// requested.
 fn grant_scopes<'a>(
-    client: &'a AppClient,
+    client: &'a Grantee,
     requested: Option<&'a str>,
 ) -> Result<Vec<&'a str>, TokenError> {
     let mut granted: Vec<&str> = Vec::new();

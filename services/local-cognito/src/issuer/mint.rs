@@ -35,13 +35,23 @@ impl Issuer {
 
     /// The claims a token minted now for `client_id` and `scopes` would carry.
     pub fn claims(&self, client_id: &str, scopes: &[impl AsRef<str>]) -> AccessTokenClaims {
+        self.claims_for(client_id, scopes, self.config.token_lifetime)
+    }
+
+    /// As [`claims`](Self::claims), lasting `lifetime` (a client's own `AccessTokenValidity`).
+    pub fn claims_for(
+        &self,
+        client_id: &str,
+        scopes: &[impl AsRef<str>],
+        lifetime: Duration,
+    ) -> AccessTokenClaims {
         AccessTokenClaims::new(
             &self.issuer_url,
             client_id,
             scopes,
             // Whole seconds, as JWT NumericDate values are here (RFC 7519 section 2).
             self.config.clock.unix_seconds() as u64,
-            self.config.token_lifetime,
+            lifetime,
         )
     }
 }

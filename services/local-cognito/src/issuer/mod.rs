@@ -2,7 +2,8 @@
 //! `config` (the configuration and its validation), `app_client` (the pool's app clients and
 //! their secrets), `grant` (the client-credentials grant, its rules and errors), `mint` (minting
 //! and signing tokens) and `discovery` (issuer URLs, the JWKS and the OpenID configuration). The
-//! HTTP layer lives in `http` and is re-exported here as [`start`].
+//! HTTP layer lives in `http` and is re-exported here as [`start`]. The app clients live in the
+//! pool's registry ([`crate::pool::Pool`]), which the admin API ([`crate::admin_api`]) changes.
 
 mod app_client;
 mod config;
@@ -10,7 +11,12 @@ mod discovery;
 mod grant;
 mod mint;
 
+use std::sync::Arc;
+
 pub use cognito_auth::clock::{Clock, SystemClock};
+
+use crate::admin_api::AdminControls;
+use crate::pool::Pool;
 
 pub use crate::http::{StartError, routes, start};
 pub use app_client::AppClient;
@@ -19,12 +25,24 @@ pub use config::{
 };
 pub use grant::{CLIENT_CREDENTIALS, TokenError, TokenRequest, TokenResponse};
 
-/// A running issuer's state: configuration resolved against the address it serves on.
-#[derive(Debug)]
+/// A running issuer's state: configuration resolved against the address it serves on, the
+/// pool's registry of clients and the admin API's controls.
 pub struct Issuer {
     config: Config,
     issuer_url: String,
     base_url: String,
+    pool: Arc<Pool>,
+    admin: AdminControls,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("issuer_url", &self.issuer_url)
+            .field("base_url", &self.base_url)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Issuer {
@@ -32,10 +50,14 @@ impl Issuer {
     pub fn new(config: Config, base_url: &str) -> Result<Self, ConfigError> {
         config.validate()?;
         let base_url = base_url.trim_end_matches('/').to_owned();
+        let pool = Pool::new(&config.user_pool_id, &config.clients, config.clock.clone());
+        let admin = AdminControls::new(config.admin_requests_per_second);
         let mut issuer = Self {
             config,
             issuer_url: String::new(),
             base_url,
+            pool: Arc::new(pool),
+            admin,
         };
         issuer.issuer_url = issuer.issuer_url_of(issuer.config.issuer_form);
         Ok(issuer)
@@ -54,6 +76,16 @@ impl Issuer {
     /// This server's base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The pool's registry of resource servers and app clients, shared with the admin API.
+    pub fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    /// The admin API's counters, quota and hold fault.
+    pub fn admin(&self) -> &AdminControls {
+        &self.admin
     }
 }
 

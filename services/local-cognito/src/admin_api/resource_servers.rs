@@ -1,0 +1,81 @@
+//! Development and tests only: the resource-server operations' requests and answers
+//! (CreateResourceServer, DescribeResourceServer, UpdateResourceServer, DeleteResourceServer,
+//! ListResourceServers, as the Cognito API reference shapes them).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::admin_api::{ApiError, Empty, run};
+use crate::pool::{Pool, ResourceServer, ResourceServerScope};
+
+/// CreateResourceServer's and UpdateResourceServer's request.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ServerRequest {
+    user_pool_id: String,
+    identifier: String,
+    name: String,
+    #[serde(default)]
+    scopes: Vec<ResourceServerScope>,
+}
+
+/// DescribeResourceServer's and DeleteResourceServer's request.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ServerRef {
+    user_pool_id: String,
+    identifier: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListRequest {
+    user_pool_id: String,
+    max_results: Option<i32>,
+    next_token: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ServerAnswer {
+    resource_server: ResourceServer,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListAnswer {
+    resource_servers: Vec<ResourceServer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+/// Serves `operation` when it is a resource-server operation.
+pub(super) fn handle(pool: &Pool, operation: &str, body: &[u8]) -> Option<Result<Value, ApiError>> {
+    let answer = |resource_server| ServerAnswer { resource_server };
+    Some(match operation {
+        "CreateResourceServer" => run(body, |r: ServerRequest| {
+            pool.create_resource_server(&r.user_pool_id, &r.identifier, &r.name, r.scopes)
+                .map(answer)
+        }),
+        "DescribeResourceServer" => run(body, |r: ServerRef| {
+            pool.describe_resource_server(&r.user_pool_id, &r.identifier)
+                .map(answer)
+        }),
+        "UpdateResourceServer" => run(body, |r: ServerRequest| {
+            pool.update_resource_server(&r.user_pool_id, &r.identifier, &r.name, r.scopes)
+                .map(answer)
+        }),
+        "DeleteResourceServer" => run(body, |r: ServerRef| {
+            pool.delete_resource_server(&r.user_pool_id, &r.identifier)
+                .map(|()| Empty {})
+        }),
+        "ListResourceServers" => run(body, |r: ListRequest| {
+            pool.list_resource_servers(&r.user_pool_id, r.max_results, r.next_token.as_deref())
+                .map(|page| ListAnswer {
+                    resource_servers: page.items,
+                    next_token: page.next_token,
+                })
+        }),
+        _ => return None,
+    })
+}
