@@ -294,4 +294,39 @@ mod tests {
         assert!(servers["https://x.example/a"].defines("https://x.example/a/b"));
         assert!(!servers["api"].defines("api/delete") && !servers["api"].defines("apix/read"));
     }
+
+    #[test]
+    fn an_identifier_exists_once() {
+        use std::sync::Arc;
+
+        use cognito_auth::clock::SystemClock;
+
+        let pool = Pool::new("us-east-1_P1", &[], Arc::new(SystemClock));
+        let server = ResourceServer {
+            user_pool_id: "us-east-1_P1".into(),
+            identifier: "api".into(),
+            name: "API".into(),
+            scopes: vec![scope("read")],
+        };
+        assert_eq!(
+            pool.create_resource_server(server.clone()),
+            Ok(server.clone())
+        );
+        assert!(matches!(
+            pool.create_resource_server(server.clone()),
+            Err(PoolError::InvalidParameter(m)) if m.contains("already exists")
+        ));
+        let elsewhere = ResourceServer {
+            user_pool_id: "us-east-1_Other1".into(),
+            ..server
+        };
+        assert!(matches!(
+            pool.create_resource_server(elsewhere),
+            Err(PoolError::ResourceNotFound(_))
+        ));
+        assert!(matches!(
+            pool.describe_resource_server("us-east-1_P1", "other"),
+            Err(PoolError::ResourceNotFound(_))
+        ));
+    }
 }
