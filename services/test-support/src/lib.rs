@@ -29,4 +29,4 @@ pub use oauth2_mock::{Oauth2Cognito, PoolClient};
 pub use ports::{closed_url, free_port};
 pub use process::{Process, tool, tools_dir, wait_until_ok};
 pub use secret_volume::{kubelet_write, temp_volume};
-pub use wait::wait_until;
+pub use wait::{eventually, wait_until};
