@@ -135,13 +135,19 @@ fn create_started(cc: &CognitoClient) -> Option<Timestamp> {
         .ok()
 }
 
-/// Adds the finalizer (if missing) and the create mark, in one patch that fails if the object
-/// changed since it was read (so a concurrent edit is never overwritten).
+/// Adds the finalizer and the create mark where missing, in one patch that fails if the object
+/// changed since it was read (so a concurrent edit is never overwritten). An existing mark is
+/// kept: it is older, so what it finds is a superset; and rewriting it on every failed create
+/// (a scope not defined yet) would trigger a new reconcile each time, defeating the backoff.
 async fn mark_create_started(
     api: &Api<CognitoClient>,
     cc: &CognitoClient,
     now: Timestamp,
 ) -> Result<(), SyncError> {
+    if create_started(cc).is_some() && managed::has_finalizer(&cc.metadata) {
+        return Ok(());
+    }
+    let started = create_started(cc).unwrap_or(now);
     let mut finalizers = cc.finalizers().to_vec();
     if !finalizers.iter().any(|f| f == FINALIZER) {
         finalizers.push(FINALIZER.to_owned());
@@ -150,7 +156,7 @@ async fn mark_create_started(
         "metadata": {
             "resourceVersion": cc.resource_version(),
             "finalizers": finalizers,
-            "annotations": { CREATE_STARTED: now.to_string() },
+            "annotations": { CREATE_STARTED: started.to_string() },
         }
     });
     api.patch(
