@@ -1,4 +1,6 @@
-//! Retrying after failures: exponential backoff, and the per-object failure counts it grows by.
+//! Retrying after failures: exponential backoff with jitter, and the per-object failure counts it
+//! grows by. The jitter keeps objects that failed together (a Cognito throttle, an outage) from
+//! retrying together.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -32,8 +34,14 @@ impl FailureBackoff {
         }
     }
 
-    /// Counts a failure of `key` and returns the delay before the next attempt.
+    /// Counts a failure of `key` and returns the delay before the next attempt: [`backoff`]
+    /// with "equal jitter" (a uniformly random point in its upper half), so it still grows.
     pub fn next_delay(&self, key: &str) -> Duration {
+        jittered(self.exact_delay(key), rand::random::<f64>())
+    }
+
+    /// Counts a failure of `key` and returns [`backoff`]'s delay, without jitter.
+    fn exact_delay(&self, key: &str) -> Duration {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         // Entries of objects deleted while failing are never removed one by one; bounding the
         // map instead only costs those still failing a shorter next delay.
@@ -54,9 +62,27 @@ impl FailureBackoff {
     }
 }
 
+/// `delay` scaled into `[delay/2, delay]` by `unit` in `[0, 1)`.
+fn jittered(delay: Duration, unit: f64) -> Duration {
+    delay.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jitter_stays_in_the_upper_half_and_keeps_growing() {
+        let d = Duration::from_secs(8);
+        assert_eq!(jittered(d, 0.0), Duration::from_secs(4));
+        assert_eq!(jittered(d, 1.0), d);
+        let retries = FailureBackoff::new(Duration::from_secs(1), Duration::from_secs(300));
+        for attempt in 1..=6u32 {
+            let exact = backoff(attempt, Duration::from_secs(1), Duration::from_secs(300));
+            let delay = retries.next_delay("ns/a");
+            assert!(delay >= exact / 2 && delay <= exact, "{attempt}: {delay:?}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {
@@ -72,11 +98,11 @@ mod tests {
     fn consecutive_failures_grow_the_delay_until_a_success() {
         let retries = FailureBackoff::new(Duration::from_secs(1), Duration::from_secs(300));
         let delays: Vec<u64> = (0..3)
-            .map(|_| retries.next_delay("ns/a").as_secs())
+            .map(|_| retries.exact_delay("ns/a").as_secs())
             .collect();
         assert_eq!(delays, [1, 2, 4]);
-        assert_eq!(retries.next_delay("ns/b").as_secs(), 1, "per object");
+        assert_eq!(retries.exact_delay("ns/b").as_secs(), 1, "per object");
         retries.forget("ns/a");
-        assert_eq!(retries.next_delay("ns/a").as_secs(), 1);
+        assert_eq!(retries.exact_delay("ns/a").as_secs(), 1);
     }
 }

@@ -150,6 +150,19 @@ pub fn is_ready(status: Option<&CognitoClientStatus>) -> bool {
     ready_condition(status).is_some_and(|c| c.status == "True")
 }
 
+/// A managed client's rotation state, as its status shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rotation {
+    /// When the Secret last received a new client secret (`None`: never rotated).
+    pub last: Option<Timestamp>,
+    /// When the next scheduled rotation is due.
+    pub next: Option<Timestamp>,
+    /// The `cognito-m2m.dev/rotate-secret` value the last rotation answered.
+    pub request: Option<String>,
+    /// While an overlap runs: when the old secret is deleted.
+    pub old_secret_expires: Option<Timestamp>,
+}
+
 /// The result of one sync, as far as the status is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observation {
@@ -157,6 +170,8 @@ pub enum Observation {
     Synced {
         /// The app client id.
         client_id: String,
+        /// Managed clients: the rotation state (sets the `Rotating` condition).
+        rotation: Option<Rotation>,
     },
     /// The sync failed.
     Failed {
@@ -182,9 +197,15 @@ pub fn next_status(
     status.observed_generation = generation;
     status.secret_name = Some(secret_name.to_owned());
     let (reason, message) = match observation {
-        Observation::Synced { client_id } => {
+        Observation::Synced {
+            client_id,
+            rotation,
+        } => {
             status.client_id = Some(client_id.clone());
             status.last_sync_time = Some(Time(now));
+            if let Some(rotation) = rotation {
+                set_rotation(&mut status, rotation, generation, now);
+            }
             (
                 Reason::Synced,
                 format!("Secret {secret_name} holds the current credentials"),
@@ -194,6 +215,42 @@ pub fn next_status(
     };
     set_ready(&mut status.conditions, reason, message, generation, now);
     status
+}
+
+/// The rotation fields and the `Rotating` condition of a managed client.
+fn set_rotation(
+    status: &mut CognitoClientStatus,
+    rotation: &Rotation,
+    generation: Option<i64>,
+    now: Timestamp,
+) {
+    status.last_rotation_time = rotation.last.map(Time);
+    status.next_rotation_time = rotation.next.map(Time);
+    status.rotation_request = rotation.request.clone();
+    let (state, reason, message) = match rotation.old_secret_expires {
+        Some(expires) => (
+            "True",
+            "OldSecretActive",
+            format!("the Secret holds the new client secret; the old one is deleted at {expires}"),
+        ),
+        None => (
+            "False",
+            "SingleSecret",
+            match rotation.next {
+                Some(next) => format!("one client secret; the next rotation is due at {next}"),
+                None => "one client secret; rotated on request only".to_owned(),
+            },
+        ),
+    };
+    set_condition(
+        &mut status.conditions,
+        ROTATING,
+        state,
+        reason,
+        message,
+        generation,
+        now,
+    );
 }
 
 #[cfg(test)]
@@ -213,6 +270,7 @@ mod tests {
             "creds",
             &Observation::Synced {
                 client_id: "abc".into(),
+                rotation: None,
             },
             now,
         );
@@ -236,6 +294,7 @@ mod tests {
             "creds",
             &Observation::Synced {
                 client_id: "abc".into(),
+                rotation: None,
             },
             t0,
         );

@@ -23,7 +23,8 @@ pub const ADOPT_ANNOTATION: &str = "cognito-m2m.dev/adopt";
 /// Changing this annotation of a managed `CognitoClient` to any new value rotates its secret now.
 pub const ROTATE_SECRET_ANNOTATION: &str = "cognito-m2m.dev/rotate-secret";
 
-/// What happens in Cognito when the Kubernetes resource is deleted.
+/// What happens in Cognito when the Kubernetes resource is deleted: `Delete` (the default)
+/// deletes the Cognito object before the resource goes; `Retain` leaves it in the pool.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
 pub enum DeletionPolicy {
     /// The Cognito object is deleted with the resource (the default).

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use cognito_client_operator::cognito_client::{CognitoClient, CognitoClientSpec};
 use cognito_client_operator::{LeaderElection, Settings};
 use common::*;
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -39,47 +38,6 @@ fn client_for_source(name: &str, secret_id: &str, refresh: &str) -> CognitoClien
     }))
     .unwrap();
     CognitoClient::new(name, spec)
-}
-
-async fn create(client: &kube::Client, ns: &str, cc: &CognitoClient) -> CognitoClient {
-    Api::<CognitoClient>::namespaced(client.clone(), ns)
-        .create(&PostParams::default(), cc)
-        .await
-        .expect("create CognitoClient")
-}
-
-fn data(secret: &Secret) -> BTreeMap<String, String> {
-    secret
-        .data
-        .iter()
-        .flatten()
-        .map(|(k, ByteString(v))| (k.clone(), String::from_utf8_lossy(v).into_owned()))
-        .collect()
-}
-
-/// The Ready condition's (status, reason) once observedGeneration caught up.
-async fn ready(client: &kube::Client, ns: &str, name: &str) -> Option<(String, String)> {
-    let cc = Api::<CognitoClient>::namespaced(client.clone(), ns)
-        .get(name)
-        .await
-        .ok()?;
-    let status = cc.status?;
-    if status.observed_generation != cc.metadata.generation {
-        return None;
-    }
-    let c = status.conditions.iter().find(|c| c.type_ == "Ready")?;
-    Some((c.status.clone(), c.reason.clone()))
-}
-
-async fn wait_reason(client: &kube::Client, ns: &str, name: &str, reason: &str, secs: u64) {
-    let what = format!("{ns}/{name} to report {reason}");
-    wait_for(&what, Duration::from_secs(secs), || async {
-        ready(client, ns, name)
-            .await
-            .filter(|(_, r)| r == reason)
-            .map(|_| ())
-    })
-    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

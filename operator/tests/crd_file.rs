@@ -40,7 +40,18 @@ fn crd_names_follow_the_contract() {
         .flatten()
         .map(|c| c.name.as_str())
         .collect();
-    assert_eq!(columns, ["Ready", "Secret", "Client", "Last Sync", "Age"]);
+    assert_eq!(
+        columns,
+        [
+            "Ready",
+            "Secret",
+            "Client",
+            "Last Sync",
+            "Rotating",
+            "Next Rotation",
+            "Age"
+        ]
+    );
 }
 
 #[test]

@@ -23,7 +23,7 @@ async fn start(client: &kube::Client, ns: &str) -> (TestIssuer, CognitoSdk, Runn
     let issuer = TestIssuer::start(Config::new(POOL, Vec::new()));
     let aws = aws_at(issuer.admin_endpoint()).await;
     let cognito = CognitoSdk::new(&aws);
-    let op = RunningOperator::start_with_aws(client.clone(), namespace_settings(ns), aws).await;
+    let op = RunningOperator::start_with(client.clone(), namespace_settings(ns), aws).await;
     (issuer, cognito, op)
 }
 

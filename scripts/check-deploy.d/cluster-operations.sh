@@ -220,7 +220,7 @@ EOF
 
   step "helm upgrade leaves the CRD alone (crds/ is install-only); the documented apply updates it"
   local crd=cognitoclients.cognito-m2m.dev
-  sed -i '0,/^metadata:/s//metadata:\n  labels: {check-deploy\/crd-revision: next}/' "$WORK/chart-next/crds/cognitoclients.yaml"
+  sed -i '0,/^metadata:/s//metadata:\n  labels: {check-deploy\/crd-revision: next}/' "$WORK/chart-next/crds/cognito-m2m.dev.yaml"
   helm upgrade drain "$WORK/chart-next" -n "$ns" --reuse-values >/dev/null || die "helm upgrade to the next chart"
   [ -z "$(kubectl get crd "$crd" -o jsonpath='{.metadata.labels.check-deploy/crd-revision}')" ] \
     || die "helm upgraded the CRD: the README's upgrade note is wrong"

@@ -75,6 +75,15 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- default (printf "%s-consumer-credentials" (include "cognito-m2m.fullname" .)) .Values.cognitoClient.secretName }}
 {{- end }}
 
+{{/* The services' read and write scopes (READ_SCOPE / WRITE_SCOPE as the services derive them):
+     cognito.readScope / cognito.writeScope, else {cognito.resourceServer}/read and /write. */}}
+{{- define "cognito-m2m.readScope" -}}
+{{- default (printf "%s/read" .Values.cognito.resourceServer) .Values.cognito.readScope }}
+{{- end }}
+{{- define "cognito-m2m.writeScope" -}}
+{{- default (printf "%s/write" .Values.cognito.resourceServer) .Values.cognito.writeScope }}
+{{- end }}
+
 {{/* Environment shared by the two HTTP services: scope configuration and logging. */}}
 {{- define "cognito-m2m.scopeEnv" -}}
 - name: RESOURCE_SERVER

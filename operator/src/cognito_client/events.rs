@@ -1,13 +1,70 @@
-//! The Events a sync publishes: every write of the Secret, and every change of the `Ready`
-//! condition (so a steady failure does not flood the namespace).
+//! The Events a sync publishes: every write of the Secret, every change a managed client's sync
+//! made in Cognito, and every change of the `Ready` condition (so a steady failure does not
+//! flood the namespace).
 
 use kube::runtime::events::{Event, EventType};
 
 use crate::cognito_client::CognitoClientStatus;
+use crate::cognito_client::managed::ManagedChange;
 use crate::cognito_client::reconcile::{Synced, Write};
 use crate::condition::Reason;
 use crate::error::SyncError;
 use crate::report::{failure_event, ready_changed};
+
+/// The Events worth publishing for a sync: what a managed sync did in Cognito, then
+/// [`event_for`]'s.
+pub fn events_for(
+    previous: Option<&CognitoClientStatus>,
+    next: &CognitoClientStatus,
+    outcome: &Result<Synced, SyncError>,
+    secret_name: &str,
+) -> Vec<Event> {
+    let mut events: Vec<Event> = match outcome {
+        Ok(Synced::Checked {
+            managed: Some(managed),
+            ..
+        }) => managed.changes.iter().map(change_event).collect(),
+        _ => Vec::new(),
+    };
+    events.extend(event_for(previous, next, outcome, secret_name));
+    events
+}
+
+/// The Event of one change a managed sync made in Cognito (never naming a secret value).
+fn change_event(change: &ManagedChange) -> Event {
+    let (reason, note) = match change {
+        ManagedChange::Created(id) => ("AppClientCreated", format!("Created app client {id}")),
+        ManagedChange::Recovered { client_id, deleted } => (
+            "AppClientRecovered",
+            format!(
+                "Found app client {client_id} of an interrupted create; deleted {deleted} duplicate(s)"
+            ),
+        ),
+        ManagedChange::Updated(fields) => (
+            "AppClientUpdated",
+            format!("Corrected {} changed outside Kubernetes", fields.join(", ")),
+        ),
+        ManagedChange::Rotated { expires } => (
+            "SecretRotated",
+            format!("Added a new client secret; the old one is deleted at {expires}"),
+        ),
+        ManagedChange::PreviousSecretDeleted => (
+            "OldSecretDeleted",
+            "Deleted the previous client secret".to_owned(),
+        ),
+        ManagedChange::OrphanSecretDeleted => (
+            "OrphanSecretDeleted",
+            "Deleted a client secret an interrupted rotation added but never stored".to_owned(),
+        ),
+    };
+    Event {
+        type_: EventType::Normal,
+        reason: reason.to_owned(),
+        note: Some(note),
+        action: "Sync".to_owned(),
+        secondary: None,
+    }
+}
 
 /// The Event worth publishing for a sync, if any: every write, and every change of the Ready
 /// condition's reason or message (so a steady failure does not flood the namespace).
@@ -77,12 +134,14 @@ mod tests {
         let t = at("2026-11-24T10:00:00Z");
         let obs = Observation::Synced {
             client_id: "c".into(),
+            rotation: None,
         };
         let first = next_status(None, Some(1), "s", &obs, t);
         let again = next_status(Some(&first), Some(1), "s", &obs, t);
         let outcome = Ok(Synced::Checked {
             client_id: "c".into(),
             written: Some(Write::Updated),
+            managed: None,
         });
         let ev = event_for(Some(&first), &again, &outcome, "s").unwrap();
         assert_eq!(ev.reason, "SecretUpdated");
@@ -90,6 +149,7 @@ mod tests {
         let unchanged = Ok(Synced::Checked {
             client_id: "c".into(),
             written: None,
+            managed: None,
         });
         assert!(event_for(Some(&first), &again, &unchanged, "s").is_none());
     }
@@ -119,12 +179,14 @@ mod tests {
             "s",
             &Observation::Synced {
                 client_id: "c".into(),
+                rotation: None,
             },
             t,
         );
         let outcome = Ok(Synced::Checked {
             client_id: "c".into(),
             written: None,
+            managed: None,
         });
         let ev = event_for(Some(&broken), &ok, &outcome, "s").unwrap();
         assert_eq!(ev.reason, "Synced");

@@ -2,6 +2,7 @@
 //! credentials come from, and the Secret it owns.
 
 pub mod events;
+pub mod managed;
 pub mod reconcile;
 pub mod refresh;
 pub mod secret;

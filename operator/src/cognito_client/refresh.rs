@@ -66,6 +66,7 @@ mod tests {
     fn ok() -> Observation {
         Observation::Synced {
             client_id: "c".into(),
+            rotation: None,
         }
     }
 

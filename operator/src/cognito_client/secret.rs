@@ -63,8 +63,18 @@ pub fn is_intact(secret: &Secret) -> bool {
     recorded.is_some_and(|h| *h == data_hash(secret.data.as_ref().unwrap_or(&empty)))
 }
 
-/// The Secret as it should be: contract keys, managed-by label, owned by the CognitoClient.
-pub fn desired_secret(cc: &CognitoClient, name: &str, creds: &ClientCredentials) -> Secret {
+/// Prefix of the annotations the operator owns on its Secrets: they must match exactly, so one
+/// the operator stopped setting is removed.
+pub const ANNOTATION_PREFIX: &str = "cognito-m2m.dev/";
+
+/// The Secret as it should be: contract keys, managed-by label, owned by the CognitoClient, with
+/// the data hash and `extra` annotations (a managed client's secret record).
+pub fn desired_secret(
+    cc: &CognitoClient,
+    name: &str,
+    creds: &ClientCredentials,
+    extra: BTreeMap<String, String>,
+) -> Secret {
     let data: BTreeMap<String, ByteString> = creds
         .to_map()
         .into_iter()
@@ -74,10 +84,11 @@ pub fn desired_secret(cc: &CognitoClient, name: &str, creds: &ClientCredentials)
         metadata: ObjectMeta {
             name: Some(name.to_owned()),
             namespace: cc.metadata.namespace.clone(),
-            annotations: Some(BTreeMap::from([(
-                DATA_HASH_ANNOTATION.to_owned(),
-                data_hash(&data),
-            )])),
+            annotations: Some({
+                let mut annotations = extra;
+                annotations.insert(DATA_HASH_ANNOTATION.to_owned(), data_hash(&data));
+                annotations
+            }),
             labels: Some(BTreeMap::from([(
                 MANAGED_BY_LABEL.to_owned(),
                 MANAGER.to_owned(),
@@ -128,14 +139,23 @@ pub fn needs_write(existing: &Secret, desired: &Secret) -> bool {
         .iter()
         .flatten()
         .all(|(k, v)| existing.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v));
-    let annotations_ok = desired.metadata.annotations.iter().flatten().all(|(k, v)| {
-        existing
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(k))
-            == Some(v)
-    });
+    let ours = |a: &Option<BTreeMap<String, String>>| -> BTreeMap<String, String> {
+        a.iter()
+            .flatten()
+            .filter(|(k, _)| k.starts_with(ANNOTATION_PREFIX))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let annotations_ok = ours(&existing.metadata.annotations)
+        == ours(&desired.metadata.annotations)
+        && desired.metadata.annotations.iter().flatten().all(|(k, v)| {
+            existing
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(k))
+                == Some(v)
+        });
     let owners_ok = desired
         .metadata
         .owner_references
@@ -179,7 +199,7 @@ mod tests {
 
     #[test]
     fn desired_secret_has_contract_keys_label_and_owner() {
-        let s = desired_secret(&client(), "creds", &creds("s1"));
+        let s = desired_secret(&client(), "creds", &creds("s1"), BTreeMap::new());
         assert_eq!(s.metadata.name.as_deref(), Some("creds"));
         assert_eq!(s.metadata.namespace.as_deref(), Some("team"));
         assert_eq!(
@@ -210,7 +230,7 @@ mod tests {
 
     #[test]
     fn hash_annotation_detects_edits() {
-        let s = desired_secret(&client(), "creds", &creds("s1"));
+        let s = desired_secret(&client(), "creds", &creds("s1"), BTreeMap::new());
         assert!(is_intact(&s));
         let mut edited = s.clone();
         edited
@@ -231,7 +251,7 @@ mod tests {
     #[test]
     fn ownership_is_by_controller_uid() {
         let cc = client();
-        let ours = desired_secret(&cc, "creds", &creds("s"));
+        let ours = desired_secret(&cc, "creds", &creds("s"), BTreeMap::new());
         assert_eq!(ownership(None, "uid-1"), Ownership::Absent);
         assert_eq!(ownership(Some(&ours), "uid-1"), Ownership::Ours);
         assert_eq!(ownership(Some(&ours), "uid-2"), Ownership::Foreign);
@@ -253,7 +273,7 @@ mod tests {
     #[test]
     fn write_only_when_content_or_metadata_differs() {
         let cc = client();
-        let desired = desired_secret(&cc, "creds", &creds("s1"));
+        let desired = desired_secret(&cc, "creds", &creds("s1"), BTreeMap::new());
         let mut existing = desired.clone();
         // Server-added metadata does not count.
         existing.metadata.resource_version = Some("42".into());
@@ -266,7 +286,7 @@ mod tests {
         assert!(!needs_write(&existing, &desired));
         assert!(needs_write(
             &existing,
-            &desired_secret(&cc, "creds", &creds("s2"))
+            &desired_secret(&cc, "creds", &creds("s2"), BTreeMap::new())
         ));
         let mut unlabelled = desired.clone();
         unlabelled.metadata.labels = None;

@@ -35,6 +35,18 @@ pub const DEFAULT_REFRESH_INTERVAL: &str = "1h";
     printcolumn(name = "Client", type_ = "string", json_path = ".status.clientId"),
     printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSyncTime"),
     printcolumn(
+        name = "Rotating",
+        type_ = "string",
+        priority = 1,
+        json_path = ".status.conditions[?(@.type==\"Rotating\")].status"
+    ),
+    printcolumn(
+        name = "Next Rotation",
+        type_ = "date",
+        priority = 1,
+        json_path = ".status.nextRotationTime"
+    ),
+    printcolumn(
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"

@@ -6,7 +6,7 @@
 pub mod resource_server;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -15,15 +15,17 @@ use std::time::{Duration, Instant};
 use aws_config::SdkConfig;
 use cognito_client_operator::cognito_client::CognitoClient;
 use cognito_client_operator::metrics::Metrics;
-use cognito_client_operator::resource_server::CognitoResourceServer;
 use cognito_client_operator::{Dependencies, RunError, Settings};
-use k8s_openapi::api::core::v1::Namespace;
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
-use kube::{CustomResourceExt, ResourceExt};
 use test_support::free_port;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -44,60 +46,9 @@ static ENV: OnceLock<TestEnv> = OnceLock::new();
 /// The shared environment, started on first use.
 pub fn env() -> &'static TestEnv {
     ENV.get_or_init(|| TestEnv {
-        kubeconfig: cluster_kubeconfig(),
+        kubeconfig: test_support::kubeconfig().to_path_buf(),
         moto_url: start_moto(),
     })
-}
-
-/// Runs `cleanup` (a shell command) once this test process has exited.
-// The watcher must outlive this process, so it is deliberately never waited for.
-#[allow(clippy::zombie_processes)]
-fn after_exit(cleanup: &str) {
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {cleanup}",
-        pid = std::process::id()
-    );
-    Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the cleanup watcher");
-}
-
-fn cluster_kubeconfig() -> PathBuf {
-    if let Some(path) = std::env::var_os("KUBECONFIG").filter(|p| !p.is_empty()) {
-        return PathBuf::from(path);
-    }
-    let dir = std::env::var_os("K8S_TEST_CLUSTER_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/k8s-test-cluster")
-        });
-    let up = dir.join("up.sh");
-    assert!(
-        up.exists(),
-        "KUBECONFIG is not set and {} does not exist: these tests need a real API server. \
-         Run `eval \"$(path/to/k8s-test-cluster/up.sh)\"` first, or set K8S_TEST_CLUSTER_DIR",
-        up.display()
-    );
-    let state = std::env::temp_dir().join(format!("cognito-operator-tests-{}", std::process::id()));
-    let (api, etcd) = (free_port(), free_port());
-    let out = Command::new(&up)
-        .arg(&state)
-        .env("K8S_API_PORT", api.to_string())
-        .env("K8S_ETCD_PORT", etcd.to_string())
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run k8s-test-cluster/up.sh");
-    after_exit(&format!(
-        "{} {}",
-        dir.join("down.sh").display(),
-        state.display()
-    ));
-    assert!(out.status.success(), "k8s-test-cluster/up.sh failed");
-    state.join("kubeconfig")
 }
 
 // moto runs under a watcher that outlives the test process; it is never waited for.
@@ -143,18 +94,6 @@ pub async fn aws() -> SdkConfig {
     aws_at(&env().moto_url).await
 }
 
-/// AWS SDK configuration (Region us-east-1, test credentials) pointing at `endpoint`.
-pub async fn aws_at(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .load()
-        .await
-}
-
 /// A name unique across tests and runs.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
@@ -169,10 +108,10 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// Installs every CRD (generated from the Rust types) and waits until each is established.
+/// Installs the CRDs (generated from the Rust types) and waits until they are established.
 pub async fn ensure_crd(client: &kube::Client) {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in [CognitoClient::crd(), CognitoResourceServer::crd()] {
+    for crd in cognito_client_operator::crd::crds() {
         crds.patch(
             &crd.name_any(),
             &PatchParams::apply("cognito-operator-tests").force(),
@@ -250,39 +189,29 @@ where
     }
 }
 
-/// The Events about the object `name` in `ns`.
-pub async fn events_for(client: &kube::Client, ns: &str, name: &str) -> Vec<Event> {
-    Api::<Event>::namespaced(client.clone(), ns)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
-        .collect()
-}
-
-/// Waits for an Event about `name` with this reason (Events are published after the status).
-pub async fn wait_event(client: &kube::Client, ns: &str, name: &str, reason: &str) -> Event {
-    let what = format!("a {reason} event about {ns}/{name}");
-    wait_for(&what, Duration::from_secs(10), || async {
-        events_for(client, ns, name)
-            .await
-            .into_iter()
-            .find(|e| e.reason.as_deref() == Some(reason))
-    })
-    .await
-}
-
-/// Settings for an operator of one namespace without leader election, retrying fast.
+/// Settings of an operator for one namespace: no leader election, quick retries, no Cognito
+/// request cap.
 pub fn namespace_settings(ns: &str) -> Settings {
     Settings {
         watch_namespaces: vec![ns.to_owned()],
         leader_election: None,
         retry_base_delay: Duration::from_millis(200),
         retry_max_delay: Duration::from_secs(2),
+        cognito_rate_limit: None,
         ..Settings::default()
     }
+}
+
+/// AWS SDK configuration for another endpoint (local-cognito's admin API).
+pub async fn aws_at(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await
 }
 
 /// An operator running in this test's runtime.
@@ -296,13 +225,13 @@ pub struct RunningOperator {
 }
 
 impl RunningOperator {
-    /// Starts the operator with these settings, on moto.
+    /// Starts the operator with these settings, AWS being moto.
     pub async fn start(client: kube::Client, settings: Settings) -> Self {
-        Self::start_with_aws(client, settings, aws().await).await
+        Self::start_with(client, settings, aws().await).await
     }
 
-    /// Starts the operator with these settings and this AWS configuration.
-    pub async fn start_with_aws(client: kube::Client, settings: Settings, aws: SdkConfig) -> Self {
+    /// Starts the operator with these settings and this AWS endpoint configuration.
+    pub async fn start_with(client: kube::Client, settings: Settings, aws: SdkConfig) -> Self {
         settings.validate().expect("valid operator settings");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -324,7 +253,7 @@ impl RunningOperator {
         }
     }
 
-    /// Starts an operator for one namespace without leader election, on moto.
+    /// Starts an operator for one namespace without leader election.
     pub async fn for_namespace(client: kube::Client, ns: &str) -> Self {
         Self::start(client, namespace_settings(ns)).await
     }
@@ -393,4 +322,70 @@ pub async fn put_source(name: &str, value: &str) {
             .await
             .expect("put secret value");
     }
+}
+
+/// A Secret's data as strings.
+pub fn data(secret: &Secret) -> BTreeMap<String, String> {
+    secret
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, ByteString(v))| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+        .collect()
+}
+
+/// The Ready condition's (status, reason) once observedGeneration caught up.
+pub async fn ready(client: &kube::Client, ns: &str, name: &str) -> Option<(String, String)> {
+    let cc = Api::<CognitoClient>::namespaced(client.clone(), ns)
+        .get(name)
+        .await
+        .ok()?;
+    let status = cc.status?;
+    if status.observed_generation != cc.metadata.generation {
+        return None;
+    }
+    let c = status.conditions.iter().find(|c| c.type_ == "Ready")?;
+    Some((c.status.clone(), c.reason.clone()))
+}
+
+pub async fn wait_reason(client: &kube::Client, ns: &str, name: &str, reason: &str, secs: u64) {
+    let what = format!("{ns}/{name} to report {reason}");
+    wait_for(&what, Duration::from_secs(secs), || async {
+        ready(client, ns, name)
+            .await
+            .filter(|(_, r)| r == reason)
+            .map(|_| ())
+    })
+    .await;
+}
+
+pub async fn events_for(client: &kube::Client, ns: &str, name: &str) -> Vec<Event> {
+    Api::<Event>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .collect()
+}
+
+/// Waits for an Event about `name` with this reason (Events are published after the status).
+pub async fn wait_event(client: &kube::Client, ns: &str, name: &str, reason: &str) -> Event {
+    let what = format!("a {reason} event about {ns}/{name}");
+    wait_for(&what, Duration::from_secs(10), || async {
+        events_for(client, ns, name)
+            .await
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some(reason))
+    })
+    .await
+}
+
+/// Creates a CognitoClient.
+pub async fn create(client: &kube::Client, ns: &str, cc: &CognitoClient) -> CognitoClient {
+    Api::<CognitoClient>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), cc)
+        .await
+        .expect("create CognitoClient")
 }

@@ -1,43 +1,10 @@
 //! A credentials folder laid out and updated the way the kubelet does it.
 
 use std::fs;
-use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cognito_auth::credentials::{CredentialsProvider, DirSource, keys};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "credentials-dir-{name}-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Writes a new timestamped folder and swaps `..data` to it atomically, as the kubelet's
-/// AtomicWriter does; the visible names are symlinks through `..data`.
-fn kubelet_write(dir: &Path, version: u32, values: &[(&str, &str)]) {
-    let payload = format!("..2026_11_25_10_00_{version:02}.000000001");
-    fs::create_dir(dir.join(&payload)).unwrap();
-    for (key, value) in values {
-        fs::write(dir.join(&payload).join(key), value).unwrap();
-    }
-    let old = fs::read_link(dir.join("..data")).ok();
-    symlink(&payload, dir.join("..data_tmp")).unwrap();
-    fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
-    for (key, _) in values {
-        let link = dir.join(key);
-        if fs::symlink_metadata(&link).is_err() {
-            symlink(Path::new("..data").join(key), &link).unwrap();
-        }
-    }
-    if let Some(old) = old {
-        fs::remove_dir_all(dir.join(old)).unwrap();
-    }
-}
+use test_support::{kubelet_write, temp_volume};
 
 fn secret(value: &str) -> [(&'static str, String); 3] {
     [
@@ -56,11 +23,11 @@ fn as_refs<'a>(values: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a s
 
 #[test]
 fn an_atomic_data_swap_is_seen_on_the_next_use() {
-    let dir = temp_dir("swap");
-    kubelet_write(&dir, 1, &as_refs(&secret("old-secret")));
+    let dir = temp_volume("swap");
+    kubelet_write(&dir, &as_refs(&secret("old-secret")));
     let source = DirSource::open(&dir).unwrap();
     assert_eq!(source.current().unwrap().client_secret, "old-secret");
-    kubelet_write(&dir, 2, &as_refs(&secret("new-secret")));
+    kubelet_write(&dir, &as_refs(&secret("new-secret")));
     // No waiting for the watcher: the ..data target changed, which is checked on every use.
     assert_eq!(source.current().unwrap().client_secret, "new-secret");
     assert_eq!(
@@ -72,7 +39,7 @@ fn an_atomic_data_swap_is_seen_on_the_next_use() {
 
 #[test]
 fn a_plain_folder_edited_in_place_is_seen_through_the_watcher() {
-    let dir = temp_dir("plain");
+    let dir = temp_volume("plain");
     for (key, value) in secret("first") {
         fs::write(dir.join(key), value).unwrap();
     }
@@ -89,22 +56,21 @@ fn a_plain_folder_edited_in_place_is_seen_through_the_watcher() {
 
 #[test]
 fn a_broken_update_keeps_the_previous_credentials() {
-    let dir = temp_dir("broken");
-    kubelet_write(&dir, 1, &as_refs(&secret("good")));
+    let dir = temp_volume("broken");
+    kubelet_write(&dir, &as_refs(&secret("good")));
     let source = DirSource::open(&dir).unwrap();
     assert!(source.is_loaded());
     // An update without a client secret: unusable, so the good credentials stay.
-    kubelet_write(&dir, 2, &[(keys::CLIENT_ID, "client-1")]);
+    kubelet_write(&dir, &[(keys::CLIENT_ID, "client-1")]);
     assert_eq!(source.current().unwrap().client_secret, "good");
     fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
 async fn the_provider_reads_the_seed_key_names_too() {
-    let dir = temp_dir("seed");
+    let dir = temp_volume("seed");
     kubelet_write(
         &dir,
-        1,
         &[
             ("user_pool_client_id", "seed-client"),
             ("app_client_secret", "seed-secret"),

@@ -6,6 +6,7 @@ mod support;
 
 use local_cognito::client_auth::CREDENTIAL_CHARACTERS;
 use support::*;
+use test_support::{kubelet_write, temp_volume};
 
 /// Each kind of stray whitespace a credential picks up on its way, by name.
 const STRAYS: [(&str, &str); 4] = [
@@ -59,7 +60,7 @@ async fn from_a_mounted_secret_folder() {
     let cognito = start_cognito(&secret(), 3600);
     let premium = start_premium(&cognito).await;
     for (kind, stray) in STRAYS {
-        let dir = temp_dir("characters");
+        let dir = temp_volume("characters");
         let dressed = |value: &str| format!("{value}{stray}");
         kubelet_write(
             &dir,

@@ -3,7 +3,7 @@
 mod support;
 
 use support::*;
-use test_support::{closed_url, wait_until};
+use test_support::{closed_url, kubelet_write, temp_volume, wait_until};
 
 fn secret_files<'a>(secret: &'a str, token_url: &'a str) -> [(&'static str, &'a str); 4] {
     [
@@ -18,7 +18,7 @@ fn secret_files<'a>(secret: &'a str, token_url: &'a str) -> [(&'static str, &'a 
 async fn a_rotated_secret_is_used_without_a_restart_and_without_a_failed_call() {
     let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
-    let dir = temp_dir("rotation");
+    let dir = temp_volume("rotation");
     kubelet_write(&dir, &secret_files("secret-1", &cognito.token_endpoint()));
     let consumer = start_consumer(dir_settings(&premium.url("/home/premium"), &dir)).await;
     let client = reqwest::Client::new();
@@ -56,7 +56,7 @@ async fn a_rotated_secret_is_used_without_a_restart_and_without_a_failed_call() 
 async fn a_wrong_secret_is_fixed_by_updating_the_folder() {
     let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
-    let dir = temp_dir("fix");
+    let dir = temp_volume("fix");
     kubelet_write(&dir, &secret_files("stale", &cognito.token_endpoint()));
     let consumer = start_consumer(dir_settings(&premium.url("/home/premium"), &dir)).await;
     let client = reqwest::Client::new();
@@ -74,7 +74,7 @@ async fn a_wrong_secret_is_fixed_by_updating_the_folder() {
 async fn cognito_token_url_overrides_the_folder_endpoint() {
     let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
-    let dir = temp_dir("override");
+    let dir = temp_volume("override");
     let nowhere = closed_url("/oauth2/token");
     kubelet_write(&dir, &secret_files("secret-1", &nowhere));
     let token_url = cognito.token_endpoint();

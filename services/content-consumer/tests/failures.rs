@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::*;
-use test_support::closed_url;
+use test_support::{closed_url, kubelet_write, temp_volume};
 
 /// Short timeouts so that failures are quick: one attempt 300 ms, a fetch 1 s in all.
 /// `settings` with a short token request timeout (300 ms) and caller deadline (1 s).
@@ -178,7 +178,7 @@ async fn premium_content_hanging_is_a_504() {
 async fn not_ready_until_the_credentials_folder_is_filled_in() {
     let cognito = start_cognito("secret-1", 3600);
     let premium = start_premium(&cognito).await;
-    let dir = temp_dir("not-ready");
+    let dir = temp_volume("not-ready");
     let consumer = start_consumer(dir_settings(&premium.url("/home/premium"), &dir)).await;
     let client = reqwest::Client::new();
     let (status, body) = get(&client, &consumer.url("/readyz")).await;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::*;
 use test_support::PoolClient;
+use test_support::temp_volume;
 
 /// A child process killed when dropped.
 struct Running(Child);
@@ -42,7 +43,7 @@ async fn the_seed_secret_works_and_a_rotation_is_followed() {
         )
         .await;
 
-    let log = temp_dir("sm-log").join("consumer.log");
+    let log = temp_volume("sm-log").join("consumer.log");
     let port = test_support::free_port();
     let consumer_url = format!("http://127.0.0.1:{port}");
     let consumer = Running(

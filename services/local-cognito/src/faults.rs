@@ -105,6 +105,7 @@ struct EndpointControls {
     /// The pool whose secrets [`TokenFaults::rotate_secret`] replaces.
     pool: Option<Arc<Pool>>,
     id_tokens: AtomicUsize,
+    lifetime: Mutex<Option<Duration>>,
     log: Mutex<Log>,
 }
 
@@ -152,6 +153,13 @@ impl TokenFaults {
     /// signed but refused by any verifier of access tokens.
     pub fn issue_id_tokens(&self, count: usize) {
         self.0.id_tokens.store(count, Ordering::SeqCst);
+    }
+
+    /// Makes every following token last `lifetime` whatever the client's AccessTokenValidity
+    /// (Cognito's floor is 5 minutes), so a test sees callers fetch tokens again within seconds;
+    /// `None` restores the normal lifetimes.
+    pub fn set_token_lifetime(&self, lifetime: Option<Duration>) {
+        *lock(&self.0.lifetime) = lifetime;
     }
 
     /// Token requests received, from every client and from none.
@@ -224,9 +232,16 @@ impl TokenFaults {
             .id_tokens
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
-        if id_token {
+        let lifetime = *lock(&self.0.lifetime);
+        if id_token || lifetime.is_some() {
             let mut claims = claims_of(&response.access_token);
-            claims.token_use = "id".to_owned();
+            if id_token {
+                claims.token_use = "id".to_owned();
+            }
+            if let Some(lifetime) = lifetime {
+                claims.exp = claims.iat + lifetime.as_secs();
+                response.expires_in = lifetime.as_secs();
+            }
             response.access_token = claims.sign(issuer.signing_key());
         }
         let mut log = lock(&self.0.log);

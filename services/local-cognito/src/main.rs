@@ -118,6 +118,15 @@ async fn main() -> std::process::ExitCode {
     let mut config = Config::new(cli.user_pool_id, cli.clients);
     config.token_lifetime = cli.token_lifetime;
     config.admin_requests_per_second = cli.admin_rate_limit;
+    if let Some(rate) = cli.admin_rate_limit
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        eprintln!(
+            "local-cognito: LOCAL_COGNITO_ADMIN_RATE_LIMIT (--admin-rate-limit) must be a \
+             positive number of requests per second, not {rate}"
+        );
+        return std::process::ExitCode::from(2);
+    }
     config.issuer = match (cli.issuer, cli.region) {
         (Some(url), _) => IssuerUrl::Explicit(url),
         (None, Some(region)) => IssuerUrl::Region(region),

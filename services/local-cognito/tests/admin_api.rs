@@ -8,6 +8,9 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::retry::RetryConfig;
 use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::operation::add_user_pool_client_secret::builders::AddUserPoolClientSecretFluentBuilder;
+use aws_sdk_cognitoidentityprovider::operation::create_user_pool_client::builders::CreateUserPoolClientFluentBuilder;
+use aws_sdk_cognitoidentityprovider::operation::delete_user_pool_client_secret::builders::DeleteUserPoolClientSecretFluentBuilder;
 use aws_sdk_cognitoidentityprovider::types::{
     OAuthFlowType, ResourceServerScopeType, TimeUnitsType, TokenValidityUnitsType,
     UserPoolClientType,
@@ -72,15 +75,53 @@ async fn premium_api(client: &Client) {
         .unwrap();
 }
 
-/// A client-credentials client with a generated secret and `scopes`.
-async fn m2m_client(client: &Client, name: &str, scopes: &[&str]) -> UserPoolClientType {
-    let mut request = client
+/// The test server, an SDK client without retries, and the resource server `premium_api`.
+async fn with_premium_api() -> (TestIssuer, Client) {
+    let issuer = issuer();
+    let client = sdk(&issuer, RetryConfig::disabled());
+    premium_api(&client).await;
+    (issuer, client)
+}
+
+/// CreateUserPoolClient of a client-credentials client with a generated secret, to complete.
+fn create_m2m(client: &Client, name: &str) -> CreateUserPoolClientFluentBuilder {
+    client
         .create_user_pool_client()
         .user_pool_id(POOL)
         .client_name(name)
         .generate_secret(true)
         .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
-        .allowed_o_auth_flows_user_pool_client(true);
+        .allowed_o_auth_flows_user_pool_client(true)
+}
+
+/// AddUserPoolClientSecret for the client `id`, to complete.
+fn add_secret(client: &Client, id: &str) -> AddUserPoolClientSecretFluentBuilder {
+    client
+        .add_user_pool_client_secret()
+        .user_pool_id(POOL)
+        .client_id(id)
+}
+
+/// DeleteUserPoolClientSecret for the client `id`, to complete.
+fn delete_secret(client: &Client, id: &str) -> DeleteUserPoolClientSecretFluentBuilder {
+    client
+        .delete_user_pool_client_secret()
+        .user_pool_id(POOL)
+        .client_id(id)
+}
+
+/// DescribeUserPoolClient of a client that exists.
+async fn describe(client: &Client, id: &str) -> UserPoolClientType {
+    let described = client
+        .describe_user_pool_client()
+        .user_pool_id(POOL)
+        .client_id(id);
+    described.send().await.unwrap().user_pool_client.unwrap()
+}
+
+/// A client-credentials client with a generated secret and `scopes`.
+async fn m2m_client(client: &Client, name: &str, scopes: &[&str]) -> UserPoolClientType {
+    let mut request = create_m2m(client, name);
     for scope in scopes {
         request = request.allowed_o_auth_scopes(*scope);
     }
@@ -116,9 +157,7 @@ fn code<E: ProvideErrorMetadata>(error: &E) -> String {
 
 #[tokio::test]
 async fn resource_servers_are_created_described_updated_listed_and_deleted() {
-    let issuer = issuer();
-    let client = sdk(&issuer, RetryConfig::disabled());
-    premium_api(&client).await;
+    let (issuer, client) = with_premium_api().await;
     let described = client
         .describe_resource_server()
         .user_pool_id(POOL)
@@ -227,16 +266,8 @@ async fn resource_servers_are_created_described_updated_listed_and_deleted() {
 
 #[tokio::test]
 async fn a_created_client_gets_tokens_at_once_until_deleted() {
-    let issuer = issuer();
-    let client = sdk(&issuer, RetryConfig::disabled());
-    premium_api(&client).await;
-    let created = client
-        .create_user_pool_client()
-        .user_pool_id(POOL)
-        .client_name("orders-service")
-        .generate_secret(true)
-        .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
-        .allowed_o_auth_flows_user_pool_client(true)
+    let (issuer, client) = with_premium_api().await;
+    let created = create_m2m(&client, "orders-service")
         .allowed_o_auth_scopes(READ)
         .allowed_o_auth_scopes(WRITE)
         .access_token_validity(10)
@@ -291,20 +322,8 @@ async fn a_created_client_gets_tokens_at_once_until_deleted() {
         "invalid_scope"
     );
 
-    let described = client
-        .describe_user_pool_client()
-        .user_pool_id(POOL)
-        .client_id(id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        described
-            .user_pool_client()
-            .unwrap()
-            .allowed_o_auth_scopes(),
-        [READ]
-    );
+    let described = describe(&client, id).await;
+    assert_eq!(described.allowed_o_auth_scopes(), [READ]);
 
     client
         .delete_user_pool_client()
@@ -337,19 +356,8 @@ async fn a_created_client_gets_tokens_at_once_until_deleted() {
 
 #[tokio::test]
 async fn invalid_clients_are_refused_with_cognitos_exceptions() {
-    let issuer = issuer();
-    let client = sdk(&issuer, RetryConfig::disabled());
-    premium_api(&client).await;
-    let base = || {
-        client
-            .create_user_pool_client()
-            .user_pool_id(POOL)
-            .client_name("bad")
-            .generate_secret(true)
-            .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
-            .allowed_o_auth_flows_user_pool_client(true)
-            .allowed_o_auth_scopes(READ)
-    };
+    let (issuer, client) = with_premium_api().await;
+    let base = || create_m2m(&client, "bad").allowed_o_auth_scopes(READ);
     let error = base()
         .allowed_o_auth_scopes("premium_api/delete")
         .send()
@@ -442,9 +450,7 @@ async fn invalid_clients_are_refused_with_cognitos_exceptions() {
 
 #[tokio::test]
 async fn clients_are_listed_page_by_page() {
-    let issuer = issuer();
-    let client = sdk(&issuer, RetryConfig::disabled());
-    premium_api(&client).await;
+    let (issuer, client) = with_premium_api().await;
     let mut created = vec!["configured".to_owned()];
     for i in 0..4 {
         created.push(
@@ -487,20 +493,12 @@ async fn clients_are_listed_page_by_page() {
 
 #[tokio::test]
 async fn secrets_rotate_two_at_a_time() {
-    let issuer = issuer();
-    let client = sdk(&issuer, RetryConfig::disabled());
-    premium_api(&client).await;
+    let (issuer, client) = with_premium_api().await;
     let created = m2m_client(&client, "rotating", &[READ]).await;
     let id = created.client_id().unwrap();
     let old = created.client_secret().unwrap();
 
-    let added = client
-        .add_user_pool_client_secret()
-        .user_pool_id(POOL)
-        .client_id(id)
-        .send()
-        .await
-        .unwrap();
+    let added = add_secret(&client, id).send().await.unwrap();
     let added = added.client_secret_descriptor().unwrap();
     let new = added.client_secret_value().unwrap();
     assert!(
@@ -512,17 +510,7 @@ async fn secrets_rotate_two_at_a_time() {
     assert!(added.client_secret_create_date().is_some());
     assert_eq!(token(&issuer, id, old, None).await.0, 200);
     assert_eq!(token(&issuer, id, new, None).await.0, 200);
-    let described = client
-        .describe_user_pool_client()
-        .user_pool_id(POOL)
-        .client_id(id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        described.user_pool_client().unwrap().client_secret(),
-        Some(new)
-    );
+    assert_eq!(describe(&client, id).await.client_secret(), Some(new));
 
     let listed = client
         .list_user_pool_client_secrets()
@@ -544,13 +532,7 @@ async fn secrets_rotate_two_at_a_time() {
             .all(|s| s.client_secret_value().is_none())
     );
 
-    let third = client
-        .add_user_pool_client_secret()
-        .user_pool_id(POOL)
-        .client_id(id)
-        .send()
-        .await
-        .unwrap_err();
+    let third = add_secret(&client, id).send().await.unwrap_err();
     assert!(
         third
             .as_service_error()
@@ -558,10 +540,7 @@ async fn secrets_rotate_two_at_a_time() {
             .is_limit_exceeded_exception()
     );
 
-    client
-        .delete_user_pool_client_secret()
-        .user_pool_id(POOL)
-        .client_id(id)
+    delete_secret(&client, id)
         .client_secret_id(&ids[0])
         .send()
         .await
@@ -571,19 +550,13 @@ async fn secrets_rotate_two_at_a_time() {
         "invalid_client"
     );
     assert_eq!(token(&issuer, id, new, None).await.0, 200);
-    let last = client
-        .delete_user_pool_client_secret()
-        .user_pool_id(POOL)
-        .client_id(id)
+    let last = delete_secret(&client, id)
         .client_secret_id(&ids[1])
         .send()
         .await
         .unwrap_err();
     assert_eq!(code(&last), "InvalidParameterException");
-    let unknown = client
-        .delete_user_pool_client_secret()
-        .user_pool_id(POOL)
-        .client_id(id)
+    let unknown = delete_secret(&client, id)
         .client_secret_id(&ids[0])
         .send()
         .await
@@ -592,10 +565,7 @@ async fn secrets_rotate_two_at_a_time() {
 
     // A chosen secret works at once and is not echoed back.
     let chosen = "Chosen_secret+of_thirty_two_char";
-    let added = client
-        .add_user_pool_client_secret()
-        .user_pool_id(POOL)
-        .client_id(id)
+    let added = add_secret(&client, id)
         .client_secret(chosen)
         .send()
         .await
@@ -608,10 +578,7 @@ async fn secrets_rotate_two_at_a_time() {
         None
     );
     assert_eq!(token(&issuer, id, chosen, None).await.0, 200);
-    let short = client
-        .add_user_pool_client_secret()
-        .user_pool_id(POOL)
-        .client_id("configured")
+    let short = add_secret(&client, "configured")
         .client_secret("short")
         .send()
         .await
@@ -667,9 +634,7 @@ async fn above_the_quota_the_sdk_sees_throttling_and_retries() {
 
 #[tokio::test]
 async fn a_held_create_has_created_the_client_before_anyone_sees_the_answer() {
-    let issuer = issuer();
-    let client = sdk(&issuer, RetryConfig::disabled());
-    premium_api(&client).await;
+    let (issuer, client) = with_premium_api().await;
     issuer.admin.hold_after_apply("CreateUserPoolClient");
     let pending = tokio::spawn({
         let client = client.clone();
@@ -757,4 +722,59 @@ async fn protocol_errors_are_aws_shaped() {
     .unwrap();
     let body: Value = listed.json().await.unwrap();
     assert_eq!(body["UserPoolClients"][0]["ClientId"], "configured");
+}
+
+#[tokio::test]
+async fn only_client_credentials_clients_get_tokens() {
+    let issuer = issuer();
+    let client = sdk(&issuer, RetryConfig::disabled());
+    // A confidential client without OAuth flows authenticates but may not use the grant.
+    let plain = client
+        .create_user_pool_client()
+        .user_pool_id(POOL)
+        .client_name("no-flows")
+        .generate_secret(true)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    let (id, secret) = (plain.client_id().unwrap(), plain.client_secret().unwrap());
+    assert_eq!(
+        token(&issuer, id, secret, None).await.1["error"],
+        "unauthorized_client"
+    );
+    assert_eq!(
+        token(&issuer, id, "wrong", None).await.1["error"],
+        "invalid_client"
+    );
+    // A public client has no secret to rotate.
+    let public = client
+        .create_user_pool_client()
+        .user_pool_id(POOL)
+        .client_name("public")
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    assert_eq!(public.client_secret(), None);
+    let add = add_secret(&client, public.client_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&add), "InvalidParameterException");
+    // The configured client is one of the pool's, with the client-credentials grant.
+    let configured = describe(&client, "configured").await;
+    assert_eq!(
+        configured.allowed_o_auth_flows(),
+        [OAuthFlowType::ClientCredentials]
+    );
+    assert_eq!(configured.client_secret(), Some("configured-secret"));
+    assert_eq!(
+        token(&issuer, "configured", "configured-secret", None)
+            .await
+            .0,
+        200
+    );
 }

@@ -62,6 +62,7 @@ async fn serves_tokens_warns_at_startup_and_stops_on_sigterm() {
                 "cli1:sec1:api/read,api/write;cli2:sec2:api/read",
             )
             .env("TOKEN_LIFETIME", "5m")
+            .env("LOCAL_COGNITO_ADMIN_RATE_LIMIT", "0.001")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -105,6 +106,31 @@ async fn serves_tokens_warns_at_startup_and_stops_on_sigterm() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["expires_in"], 300);
 
+    // The admin API on the same address, under LOCAL_COGNITO_ADMIN_RATE_LIMIT's quota (one
+    // request a thousand seconds): the first call is served, the next one throttled.
+    let admin_url = token_url.trim_end_matches("/oauth2/token");
+    let list = || {
+        reqwest::Client::new()
+            .post(format!("{admin_url}/"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .header(
+                "x-amz-target",
+                "AWSCognitoIdentityProviderService.ListUserPoolClients",
+            )
+            .body(r#"{"UserPoolId":"us-east-1_BinTest1"}"#)
+            .send()
+    };
+    let listed: serde_json::Value = list().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        listed["UserPoolClients"].as_array().unwrap().len(),
+        2,
+        "{listed}"
+    );
+    let throttled = list().await.unwrap();
+    assert_eq!(throttled.status(), 400);
+    let body: serde_json::Value = throttled.json().await.unwrap();
+    assert_eq!(body["__type"], "TooManyRequestsException");
+
     // What process managers send (`docker stop`, systemd, `timeout`): a clean exit that frees
     // the port, as on Ctrl-C.
     let sent = Command::new("kill")
@@ -129,6 +155,22 @@ async fn serves_tokens_warns_at_startup_and_stops_on_sigterm() {
         .trim_end_matches("/oauth2/token");
     std::net::TcpListener::bind(address)
         .unwrap_or_else(|e| panic!("{address} still taken after exit: {e}"));
+}
+
+#[test]
+fn a_rate_limit_that_is_not_positive_fails_naming_the_variable() {
+    let output = Command::new(BIN)
+        .env("LOCAL_COGNITO_CLIENTS", "cli1:secret1:api/read")
+        .env("LOCAL_COGNITO_ADMIN_RATE_LIMIT", "0")
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("LOCAL_COGNITO_ADMIN_RATE_LIMIT"),
+        "{stderr}"
+    );
 }
 
 /// Each LOG_LEVEL name, Python's and tracing's in any case, means the same here as in every binary.

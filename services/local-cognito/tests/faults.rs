@@ -186,3 +186,23 @@ async fn id_tokens_are_issued_as_many_times_as_asked() {
     let signed = issuer.faults.issued_tokens();
     assert_eq!(payload(&signed[0])["token_use"], "id");
 }
+
+#[tokio::test]
+async fn a_short_token_lifetime_applies_until_cleared() {
+    let issuer = issuer();
+    issuer
+        .faults
+        .set_token_lifetime(Some(Duration::from_secs(3)));
+    let (status, body) = token(&issuer, "consumer", "secret-1").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["expires_in"], 3);
+    let claims = payload(body["access_token"].as_str().unwrap());
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        3
+    );
+    assert_eq!(claims["token_use"], "access");
+    issuer.faults.set_token_lifetime(None);
+    let (_, body) = token(&issuer, "consumer", "secret-1").await;
+    assert_eq!(body["expires_in"], 3600);
+}

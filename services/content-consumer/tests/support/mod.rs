@@ -5,8 +5,7 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
@@ -148,44 +147,4 @@ pub async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
     let status = response.status().as_u16();
     let body = response.json().await.unwrap_or(Value::Null);
     (status, body)
-}
-
-/// A fresh temporary folder.
-pub fn temp_dir(name: &str) -> PathBuf {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "content-consumer-{name}-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Writes `values` as a new Secret payload and swaps `..data` to it atomically, as the kubelet
-/// does; the visible names are symlinks through `..data`.
-pub fn kubelet_write(dir: &Path, values: &[(&str, &str)]) {
-    use std::os::unix::fs::symlink;
-    static VERSION: AtomicUsize = AtomicUsize::new(0);
-    let payload = format!(
-        "..2026_11_25_10_00_00.{:09}",
-        VERSION.fetch_add(1, Ordering::SeqCst)
-    );
-    std::fs::create_dir(dir.join(&payload)).unwrap();
-    for (key, value) in values {
-        std::fs::write(dir.join(&payload).join(key), value).unwrap();
-    }
-    let old = std::fs::read_link(dir.join("..data")).ok();
-    symlink(&payload, dir.join("..data_tmp")).unwrap();
-    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
-    for (key, _) in values {
-        let link = dir.join(key);
-        if std::fs::symlink_metadata(&link).is_err() {
-            symlink(Path::new("..data").join(key), &link).unwrap();
-        }
-    }
-    if let Some(old) = old {
-        std::fs::remove_dir_all(dir.join(old)).unwrap();
-    }
 }

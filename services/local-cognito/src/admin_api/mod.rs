@@ -18,8 +18,8 @@ mod user_pool_clients;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use controls::AdminControls;
@@ -50,6 +50,15 @@ pub const OPERATIONS: [&str; 13] = [
     "ListUserPoolClientSecrets",
     "DeleteUserPoolClientSecret",
 ];
+
+/// The request of ListResourceServers and ListUserPoolClients.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListRequest {
+    user_pool_id: String,
+    max_results: Option<i32>,
+    next_token: Option<String>,
+}
 
 /// An answer with no members (`{}`), as AWS sends for deletions.
 #[derive(Serialize)]

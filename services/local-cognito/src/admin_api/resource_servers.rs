@@ -1,23 +1,13 @@
 //! Development and tests only: the resource-server operations' requests and answers
 //! (CreateResourceServer, DescribeResourceServer, UpdateResourceServer, DeleteResourceServer,
-//! ListResourceServers, as the Cognito API reference shapes them).
+//! ListResourceServers, as the Cognito API reference shapes them). Create's and Update's
+//! requests are a `ResourceServerType`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::admin_api::{ApiError, Empty, run};
-use crate::pool::{Pool, ResourceServer, ResourceServerScope};
-
-/// CreateResourceServer's and UpdateResourceServer's request.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ServerRequest {
-    user_pool_id: String,
-    identifier: String,
-    name: String,
-    #[serde(default)]
-    scopes: Vec<ResourceServerScope>,
-}
+use crate::admin_api::{ApiError, Empty, ListRequest, run};
+use crate::pool::{Pool, ResourceServer};
 
 /// DescribeResourceServer's and DeleteResourceServer's request.
 #[derive(Deserialize)]
@@ -25,14 +15,6 @@ struct ServerRequest {
 struct ServerRef {
     user_pool_id: String,
     identifier: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListRequest {
-    user_pool_id: String,
-    max_results: Option<i32>,
-    next_token: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -53,17 +35,15 @@ struct ListAnswer {
 pub(super) fn handle(pool: &Pool, operation: &str, body: &[u8]) -> Option<Result<Value, ApiError>> {
     let answer = |resource_server| ServerAnswer { resource_server };
     Some(match operation {
-        "CreateResourceServer" => run(body, |r: ServerRequest| {
-            pool.create_resource_server(&r.user_pool_id, &r.identifier, &r.name, r.scopes)
-                .map(answer)
+        "CreateResourceServer" => run(body, |server: ResourceServer| {
+            pool.create_resource_server(server).map(answer)
         }),
         "DescribeResourceServer" => run(body, |r: ServerRef| {
             pool.describe_resource_server(&r.user_pool_id, &r.identifier)
                 .map(answer)
         }),
-        "UpdateResourceServer" => run(body, |r: ServerRequest| {
-            pool.update_resource_server(&r.user_pool_id, &r.identifier, &r.name, r.scopes)
-                .map(answer)
+        "UpdateResourceServer" => run(body, |server: ResourceServer| {
+            pool.update_resource_server(server).map(answer)
         }),
         "DeleteResourceServer" => run(body, |r: ServerRef| {
             pool.delete_resource_server(&r.user_pool_id, &r.identifier)

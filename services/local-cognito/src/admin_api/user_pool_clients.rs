@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::admin_api::{ApiError, Empty, run};
+use crate::admin_api::{ApiError, Empty, ListRequest, run};
 use crate::pool::{ClientSettings, Pool, UserPoolClient};
 
 #[derive(Deserialize)]
@@ -35,14 +35,6 @@ struct UpdateRequest {
 struct ClientRef {
     user_pool_id: String,
     client_id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListRequest {
-    user_pool_id: String,
-    max_results: Option<i32>,
-    next_token: Option<String>,
 }
 
 /// `UserPoolClientType`.

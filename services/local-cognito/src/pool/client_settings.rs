@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::pool::PoolError;
-use crate::pool::resource_servers::check_length;
+use crate::pool::constraints::check_friendly_name;
 
 /// The OAuth scopes Cognito defines itself; any other scope must be a resource server's.
 pub const STANDARD_SCOPES: [&str; 5] = [
@@ -167,16 +167,7 @@ pub fn validate_settings(
     has_secret: bool,
     scope_exists: impl Fn(&str) -> bool,
 ) -> Result<(), PoolError> {
-    check_length("ClientName", client_name, 128)?;
-    if !client_name
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_' || c.is_whitespace() || "+=,.@-".contains(c))
-    {
-        return Err(PoolError::invalid(
-            "ClientName",
-            "may hold letters, digits, spaces and _+=,.@- only",
-        ));
-    }
+    check_friendly_name("ClientName", client_name, 128)?;
     let units = settings.token_validity_units.clone().unwrap_or_default();
     const MINUTES_5_TO_DAY_1: (u64, u64) = (300, 86_400);
     check_validity(
@@ -265,6 +256,7 @@ pub(crate) fn with_defaults(mut settings: ClientSettings) -> ClientSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pool::error::invalid_field;
 
     fn m2m(scopes: &[&str]) -> ClientSettings {
         ClientSettings {
@@ -277,13 +269,6 @@ mod tests {
 
     fn check(settings: &ClientSettings) -> Result<(), PoolError> {
         validate_settings("app", settings, true, |s| s == "api/read")
-    }
-
-    fn invalid_field(result: Result<(), PoolError>) -> String {
-        match result {
-            Err(PoolError::InvalidParameter(m)) => m.split(':').next().unwrap().to_owned(),
-            other => panic!("expected InvalidParameterException, got {other:?}"),
-        }
     }
 
     #[test]

@@ -40,3 +40,15 @@ impl PoolError {
         Self::InvalidParameter(format!("{field}: {why}"))
     }
 }
+
+/// The field an `InvalidParameterException` names, for tests of the validation rules; panics on
+/// any other outcome.
+#[cfg(test)]
+pub(crate) fn invalid_field(result: Result<(), PoolError>) -> String {
+    match result {
+        Err(PoolError::InvalidParameter(message)) => {
+            message.split(':').next().unwrap_or_default().to_owned()
+        }
+        other => panic!("expected InvalidParameterException, got {other:?}"),
+    }
+}

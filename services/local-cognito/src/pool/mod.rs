@@ -4,10 +4,12 @@
 //! once and a deleted one is refused at once.
 //!
 //! One concern per module: `resource_servers`, `clients` (app clients), `client_settings` (the
-//! rules of their settings), `secrets` (up to two secrets per client) and `error` (Cognito's exceptions).
+//! rules of their settings), `constraints` (string rules the reference repeats), `secrets` (up
+//! to two secrets per client) and `error` (Cognito's exceptions).
 
 mod client_settings;
 mod clients;
+mod constraints;
 mod error;
 mod resource_servers;
 mod secrets;

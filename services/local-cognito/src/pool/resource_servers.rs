@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::pool::constraints::{check_friendly_name, check_length};
 use crate::pool::{Page, Pool, PoolError, page};
 
 /// Most scopes one resource server may define (`ResourceServerType.Scopes`).
@@ -45,10 +46,14 @@ impl ResourceServer {
             .and_then(|rest| rest.strip_prefix('/'))
             .is_some_and(|name| self.scopes.iter().any(|s| s.scope_name == name))
     }
+
+    /// Checks `Identifier`, `Name` and `Scopes` against the API reference's constraints.
+    pub fn validate(&self) -> Result<(), PoolError> {
+        validate_resource_server(&self.identifier, &self.name, &self.scopes)
+    }
 }
 
-/// Checks `Identifier`, `Name` and `Scopes` against the API reference's constraints.
-pub fn validate_resource_server(
+fn validate_resource_server(
     identifier: &str,
     name: &str,
     scopes: &[ResourceServerScope],
@@ -64,17 +69,7 @@ pub fn validate_resource_server(
             "may hold printable ASCII only, without spaces, `\"` or `\\`",
         ));
     }
-    // Name: 1..256 of [\w\s+=,.@-].
-    check_length("Name", name, 256)?;
-    if !name
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_' || c.is_whitespace() || "+=,.@-".contains(c))
-    {
-        return Err(PoolError::invalid(
-            "Name",
-            "may hold letters, digits, spaces and _+=,.@- only",
-        ));
-    }
+    check_friendly_name("Name", name, 256)?;
     if scopes.len() > MAX_SCOPES {
         return Err(PoolError::invalid(
             "Scopes",
@@ -106,19 +101,6 @@ pub fn validate_resource_server(
         }
     }
     Ok(())
-}
-
-/// `InvalidParameterException` unless `value` has 1..=`max` characters.
-pub(crate) fn check_length(field: &str, value: &str, max: usize) -> Result<(), PoolError> {
-    let length = value.chars().count();
-    if (1..=max).contains(&length) {
-        Ok(())
-    } else {
-        Err(PoolError::invalid(
-            field,
-            format!("length {length} is outside 1..={max}"),
-        ))
-    }
 }
 
 /// Adds to `servers` the resource servers and scopes that configured clients' scopes
@@ -154,31 +136,23 @@ fn not_found(identifier: &str) -> PoolError {
 }
 
 impl Pool {
-    /// CreateResourceServer: `InvalidParameterException` when `identifier` exists already.
+    /// CreateResourceServer: `InvalidParameterException` when its identifier exists already.
     pub fn create_resource_server(
         &self,
-        user_pool_id: &str,
-        identifier: &str,
-        name: &str,
-        scopes: Vec<ResourceServerScope>,
+        server: ResourceServer,
     ) -> Result<ResourceServer, PoolError> {
-        self.check_pool(user_pool_id)?;
-        validate_resource_server(identifier, name, &scopes)?;
+        self.check_pool(&server.user_pool_id)?;
+        server.validate()?;
         let mut state = self.state();
-        if state.resource_servers.contains_key(identifier) {
+        if state.resource_servers.contains_key(&server.identifier) {
             return Err(PoolError::InvalidParameter(format!(
-                "{identifier} already exists in pool {user_pool_id}."
+                "{} already exists in pool {}.",
+                server.identifier, server.user_pool_id
             )));
         }
-        let server = ResourceServer {
-            user_pool_id: user_pool_id.to_owned(),
-            identifier: identifier.to_owned(),
-            name: name.to_owned(),
-            scopes,
-        };
         state
             .resource_servers
-            .insert(identifier.to_owned(), server.clone());
+            .insert(server.identifier.clone(), server.clone());
         Ok(server)
     }
 
@@ -200,21 +174,17 @@ impl Pool {
     /// documents for every update: unset values return to their defaults).
     pub fn update_resource_server(
         &self,
-        user_pool_id: &str,
-        identifier: &str,
-        name: &str,
-        scopes: Vec<ResourceServerScope>,
+        server: ResourceServer,
     ) -> Result<ResourceServer, PoolError> {
-        self.check_pool(user_pool_id)?;
-        validate_resource_server(identifier, name, &scopes)?;
+        self.check_pool(&server.user_pool_id)?;
+        server.validate()?;
         let mut state = self.state();
-        let server = state
+        let current = state
             .resource_servers
-            .get_mut(identifier)
-            .ok_or_else(|| not_found(identifier))?;
-        name.clone_into(&mut server.name);
-        server.scopes = scopes;
-        Ok(server.clone())
+            .get_mut(&server.identifier)
+            .ok_or_else(|| not_found(&server.identifier))?;
+        *current = server.clone();
+        Ok(server)
     }
 
     /// DeleteResourceServer.
@@ -246,18 +216,12 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pool::error::invalid_field;
 
     fn scope(name: &str) -> ResourceServerScope {
         ResourceServerScope {
             scope_name: name.into(),
             scope_description: "d".into(),
-        }
-    }
-
-    fn field(result: Result<(), PoolError>) -> String {
-        match result {
-            Err(PoolError::InvalidParameter(m)) => m.split(':').next().unwrap().to_owned(),
-            other => panic!("expected InvalidParameterException, got {other:?}"),
         }
     }
 
@@ -267,29 +231,32 @@ mod tests {
             validate_resource_server("https://api.example.com", "My API", &[scope("read")]),
             Ok(())
         );
-        assert_eq!(field(validate_resource_server("", "n", &[])), "Identifier");
         assert_eq!(
-            field(validate_resource_server("a b", "n", &[])),
+            invalid_field(validate_resource_server("", "n", &[])),
             "Identifier"
         );
         assert_eq!(
-            field(validate_resource_server(&"i".repeat(257), "n", &[])),
+            invalid_field(validate_resource_server("a b", "n", &[])),
             "Identifier"
         );
         assert_eq!(
-            field(validate_resource_server("api", "bad/name", &[])),
+            invalid_field(validate_resource_server(&"i".repeat(257), "n", &[])),
+            "Identifier"
+        );
+        assert_eq!(
+            invalid_field(validate_resource_server("api", "bad/name", &[])),
             "Name"
         );
         assert_eq!(
-            field(validate_resource_server("api", "n", &[scope("a/b")])),
+            invalid_field(validate_resource_server("api", "n", &[scope("a/b")])),
             "ScopeName"
         );
         assert_eq!(
-            field(validate_resource_server("api", "n", &[scope("")])),
+            invalid_field(validate_resource_server("api", "n", &[scope("")])),
             "ScopeName"
         );
         assert_eq!(
-            field(validate_resource_server(
+            invalid_field(validate_resource_server(
                 "api",
                 "n",
                 &[scope("r"), scope("r")]
@@ -297,11 +264,14 @@ mod tests {
             "Scopes"
         );
         let many: Vec<_> = (0..=MAX_SCOPES).map(|i| scope(&format!("s{i}"))).collect();
-        assert_eq!(field(validate_resource_server("api", "n", &many)), "Scopes");
+        assert_eq!(
+            invalid_field(validate_resource_server("api", "n", &many)),
+            "Scopes"
+        );
         let mut empty_description = scope("r");
         empty_description.scope_description.clear();
         assert_eq!(
-            field(validate_resource_server("api", "n", &[empty_description])),
+            invalid_field(validate_resource_server("api", "n", &[empty_description])),
             "ScopeDescription"
         );
     }
@@ -323,5 +293,40 @@ mod tests {
         assert!(servers["api"].defines("api/read") && servers["api"].defines("api/write"));
         assert!(servers["https://x.example/a"].defines("https://x.example/a/b"));
         assert!(!servers["api"].defines("api/delete") && !servers["api"].defines("apix/read"));
+    }
+
+    #[test]
+    fn an_identifier_exists_once() {
+        use std::sync::Arc;
+
+        use cognito_auth::clock::SystemClock;
+
+        let pool = Pool::new("us-east-1_P1", &[], Arc::new(SystemClock));
+        let server = ResourceServer {
+            user_pool_id: "us-east-1_P1".into(),
+            identifier: "api".into(),
+            name: "API".into(),
+            scopes: vec![scope("read")],
+        };
+        assert_eq!(
+            pool.create_resource_server(server.clone()),
+            Ok(server.clone())
+        );
+        assert!(matches!(
+            pool.create_resource_server(server.clone()),
+            Err(PoolError::InvalidParameter(m)) if m.contains("already exists")
+        ));
+        let elsewhere = ResourceServer {
+            user_pool_id: "us-east-1_Other1".into(),
+            ..server
+        };
+        assert!(matches!(
+            pool.create_resource_server(elsewhere),
+            Err(PoolError::ResourceNotFound(_))
+        ));
+        assert!(matches!(
+            pool.describe_resource_server("us-east-1_P1", "other"),
+            Err(PoolError::ResourceNotFound(_))
+        ));
     }
 }

@@ -224,4 +224,42 @@ mod tests {
             "abc--1700000000501"
         );
     }
+
+    #[test]
+    fn a_client_keeps_one_or_two_secrets() {
+        use std::sync::Arc;
+
+        use cognito_auth::clock::ManualClock;
+
+        use crate::issuer::AppClient;
+
+        let clients = [AppClient::new("c", "first", ["api/read"])];
+        let pool = Pool::new("us-east-1_P1", &clients, Arc::new(ManualClock::at(1_000.0)));
+        let (second, generated) = pool.add_client_secret("us-east-1_P1", "c", None).unwrap();
+        assert!(generated);
+        assert!(pool.authenticate("c", "first").is_some());
+        assert!(pool.authenticate("c", second.value()).is_some());
+        assert!(matches!(
+            pool.add_client_secret("us-east-1_P1", "c", Some("x".repeat(24))),
+            Err(PoolError::LimitExceeded(_))
+        ));
+        let first = pool.list_client_secrets("us-east-1_P1", "c").unwrap()[0]
+            .id
+            .clone();
+        pool.delete_client_secret("us-east-1_P1", "c", &first)
+            .unwrap();
+        assert!(pool.authenticate("c", "first").is_none());
+        assert!(matches!(
+            pool.delete_client_secret("us-east-1_P1", "c", &second.id),
+            Err(PoolError::InvalidParameter(_))
+        ));
+        assert!(matches!(
+            pool.add_client_secret("us-east-1_Other1", "c", None),
+            Err(PoolError::ResourceNotFound(_))
+        ));
+        assert!(matches!(
+            pool.list_client_secrets("us-east-1_P1", "nobody"),
+            Err(PoolError::ResourceNotFound(_))
+        ));
+    }
 }

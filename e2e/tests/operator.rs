@@ -1,0 +1,425 @@
+//! The operator as users deploy it (its binary, a real kube-apiserver) managing app clients in
+//! local-cognito's admin API, with premium-content and content-consumer as real processes: a
+//! secret rotation under steady load fails no call, and an operator killed between Cognito's
+//! answer and its status write leaves one app client, not two.
+//!
+//! Ignored by default (they need the test cluster and the built binaries); `scripts/test` runs
+//! them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use cognito_client_operator::cognito_client::{CognitoClient, CognitoClientSpec};
+use cognito_client_operator::managed::ROTATE_SECRET_ANNOTATION;
+use e2e::Service;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::ResourceExt;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use local_cognito::faults::TestIssuer;
+use local_cognito::issuer::{AppClient, Config};
+use test_support::{eventually, kubelet_write, temp_volume};
+
+const POOL: &str = "us-east-1_E2eOperator1";
+const READ: &str = "premium_api/read";
+const WRITE: &str = "premium_api/write";
+
+async fn kube_client() -> kube::Client {
+    let kubeconfig = Kubeconfig::read_from(test_support::kubeconfig()).expect("read kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("kube config");
+    kube::Client::try_from(config).expect("kube client")
+}
+
+/// The CRDs installed and a fresh namespace.
+async fn namespace(client: &kube::Client, prefix: &str) -> String {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in cognito_client_operator::crd::crds() {
+        crds.patch(
+            &crd.name_any(),
+            &PatchParams::apply("e2e").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .expect("apply CRD");
+    }
+    for crd in cognito_client_operator::crd::crds() {
+        eventually("CRD established", Duration::from_secs(30), || async {
+            let crd = crds.get(&crd.name_any()).await.ok()?;
+            crd.status?
+                .conditions?
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+                .then_some(())
+        })
+        .await;
+    }
+    let name = format!("{prefix}-{}-{}", std::process::id(), rand_suffix());
+    let mut ns = Namespace::default();
+    ns.metadata.name = Some(name.clone());
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("create namespace");
+    name
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+        % 100_000
+}
+
+/// local-cognito whose pool already has the AWS sample's resource server (`premium_api` with
+/// read and write): a configured client's scopes define it.
+fn cognito() -> TestIssuer {
+    TestIssuer::start(Config::new(
+        POOL,
+        vec![AppClient::new(
+            "bootstrap",
+            "bootstrap-secret-0000000",
+            [READ, WRITE],
+        )],
+    ))
+}
+
+/// The operator binary watching `ns`, with local-cognito as AWS.
+async fn operator(kubeconfig: &Path, ns: &str, aws: &str, http: &reqwest::Client) -> Service {
+    let env = BTreeMap::from([
+        ("KUBECONFIG", kubeconfig.display().to_string()),
+        ("WATCH_NAMESPACES", ns.to_owned()),
+        ("LEADER_ELECTION", "false".to_owned()),
+        ("AWS_ENDPOINT_URL", aws.to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("RETRY_BASE_DELAY", "200ms".to_owned()),
+        ("RETRY_MAX_DELAY", "2s".to_owned()),
+    ]);
+    Service::start("cognito-client-operator", &env, "/readyz", http).await
+}
+
+fn managed_client(name: &str, token_endpoint: &str, overlap: &str) -> CognitoClient {
+    let spec: CognitoClientSpec = serde_json::from_value(serde_json::json!({
+        "userPoolId": POOL,
+        "tokenEndpoint": token_endpoint,
+        "scopes": [READ, WRITE],
+        "source": {"managed": {"secretRotation": {"interval": "720h", "overlap": overlap}}},
+        "target": {"secretName": format!("{name}-credentials")},
+    }))
+    .unwrap();
+    CognitoClient::new(name, spec)
+}
+
+fn data(secret: &Secret) -> BTreeMap<String, String> {
+    secret
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, ByteString(v))| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+        .collect()
+}
+
+/// The condition of `type_` of a CognitoClient: (status, reason).
+async fn condition(api: &Api<CognitoClient>, name: &str, type_: &str) -> Option<(String, String)> {
+    let cc = api.get(name).await.ok()?;
+    let c = cc
+        .status?
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == type_)?;
+    Some((c.status, c.reason))
+}
+
+/// Plays the kubelet for one Secret: every change is written into `dir` with the `..data` swap,
+/// `delay` after the API server has it (the kubelet's sync period), until `stop`.
+fn kubelet(
+    secrets: Api<Secret>,
+    name: String,
+    dir: std::path::PathBuf,
+    delay: Duration,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let mut version = String::new();
+        let mut writes = 0;
+        while !stop.load(Ordering::SeqCst) {
+            if let Ok(Some(secret)) = secrets.get_opt(&name).await
+                && secret.resource_version().unwrap_or_default() != version
+            {
+                version = secret.resource_version().unwrap_or_default();
+                if writes > 0 {
+                    tokio::time::sleep(delay).await;
+                }
+                let files: Vec<(String, String)> = data(&secret).into_iter().collect();
+                kubelet_write(&dir, &files);
+                writes += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        writes
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the Kubernetes test cluster and the built binaries: scripts/test"]
+async fn a_secret_rotation_under_steady_load_fails_no_call() {
+    let http = reqwest::Client::new();
+    let client = kube_client().await;
+    let ns = namespace(&client, "e2e-rotation").await;
+    let idp = cognito();
+    // Tokens of a few seconds: the consumer fetches new ones all through the rotation, with
+    // whatever its mounted folder holds at the time.
+    idp.faults.set_token_lifetime(Some(Duration::from_secs(2)));
+    let _operator = operator(test_support::kubeconfig(), &ns, idp.admin_endpoint(), &http).await;
+    let clients: Api<CognitoClient> = Api::namespaced(client.clone(), &ns);
+    clients
+        .create(
+            &PostParams::default(),
+            &managed_client("consumer", &idp.token_endpoint(), "8s"),
+        )
+        .await
+        .unwrap();
+    eventually("the client Ready", Duration::from_secs(60), || async {
+        condition(&clients, "consumer", "Ready")
+            .await
+            .filter(|(s, _)| s == "True")
+    })
+    .await;
+
+    let dir = temp_volume("rotation");
+    let stop = Arc::new(AtomicBool::new(false));
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    let kubelet = kubelet(
+        secrets.clone(),
+        "consumer-credentials".into(),
+        dir.clone(),
+        Duration::from_secs(2),
+        stop.clone(),
+    );
+    eventually("the volume filled", Duration::from_secs(20), || async {
+        dir.join("client_secret").exists().then_some(())
+    })
+    .await;
+    let old = data(&secrets.get("consumer-credentials").await.unwrap());
+
+    let premium = Service::start(
+        "premium-content",
+        &BTreeMap::from([("COGNITO_ISSUER", idp.issuer.issuer_url().to_owned())]),
+        "/readyz",
+        &http,
+    )
+    .await;
+    let consumer = Service::start(
+        "content-consumer",
+        &BTreeMap::from([
+            ("CREDENTIALS_DIR", dir.display().to_string()),
+            ("PREMIUM_API_URL", format!("{}/home/premium", premium.base)),
+        ]),
+        "/healthz",
+        &http,
+    )
+    .await;
+
+    // Steady load: two callers, back to back, for the whole rotation.
+    let (calls, failures) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load: Vec<_> = (0..2)
+        .map(|_| {
+            let (http, url) = (
+                http.clone(),
+                format!("{}/content/authorized-read", consumer.base),
+            );
+            let (stop, calls, failures) = (stop.clone(), calls.clone(), failures.clone());
+            tokio::spawn(async move {
+                let mut first_failure = None;
+                while !stop.load(Ordering::SeqCst) {
+                    let answer = http.get(&url).send().await;
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    match answer {
+                        Ok(r) if r.status() == 200 => {}
+                        Ok(r) => {
+                            failures.fetch_add(1, Ordering::SeqCst);
+                            let status = r.status();
+                            first_failure.get_or_insert(format!(
+                                "{status}: {}",
+                                r.text().await.unwrap_or_default()
+                            ));
+                        }
+                        Err(e) => {
+                            failures.fetch_add(1, Ordering::SeqCst);
+                            first_failure.get_or_insert(e.to_string());
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                first_failure
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = calls.load(Ordering::SeqCst);
+    assert!(
+        before > 10,
+        "the load runs before the rotation ({before} calls)"
+    );
+
+    clients
+        .patch(
+            "consumer",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({
+                "metadata": {"annotations": {ROTATE_SECRET_ANNOTATION: "1"}}
+            })),
+        )
+        .await
+        .unwrap();
+    eventually("Rotating=True", Duration::from_secs(30), || async {
+        condition(&clients, "consumer", "Rotating")
+            .await
+            .filter(|(s, _)| s == "True")
+    })
+    .await;
+    let new = data(&secrets.get("consumer-credentials").await.unwrap());
+    assert_eq!(new["client_id"], old["client_id"], "same app client");
+    assert_ne!(new["client_secret"], old["client_secret"], "a new secret");
+    eventually(
+        "the old secret deleted",
+        Duration::from_secs(60),
+        || async {
+            condition(&clients, "consumer", "Rotating")
+                .await
+                .filter(|(s, _)| s == "False")
+        },
+    )
+    .await;
+    // Tokens fetched after the old secret is gone must use the new one.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut first_failures = Vec::new();
+    for task in load {
+        first_failures.extend(task.await.unwrap());
+    }
+    let writes = kubelet.await.unwrap();
+
+    let (calls, failures) = (
+        calls.load(Ordering::SeqCst),
+        failures.load(Ordering::SeqCst),
+    );
+    assert_eq!(
+        failures, 0,
+        "{failures} of {calls} calls failed: {first_failures:?}"
+    );
+    assert!(
+        calls > before + 50,
+        "the load ran through the rotation ({calls} calls)"
+    );
+    assert!(
+        writes >= 2,
+        "the kubelet delivered the rotated Secret ({writes} writes)"
+    );
+    let record = idp.faults.client(&new["client_id"]);
+    assert!(
+        record.secrets.iter().any(|s| *s == old["client_secret"])
+            && record.secrets.iter().any(|s| *s == new["client_secret"]),
+        "the consumer fetched tokens with the old secret and then the new one"
+    );
+    let summary = idp
+        .pool()
+        .clients()
+        .into_iter()
+        .find(|c| c.client_id == new["client_id"])
+        .unwrap();
+    assert_eq!(summary.secrets, 1, "the old secret is gone, one is left");
+    let refused = http
+        .post(idp.token_endpoint())
+        .basic_auth(&old["client_id"], Some(&old["client_secret"]))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400, "the old secret no longer works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the Kubernetes test cluster and the built binaries: scripts/test"]
+async fn an_operator_killed_between_create_and_status_leaves_one_app_client() {
+    let http = reqwest::Client::new();
+    let client = kube_client().await;
+    let ns = namespace(&client, "e2e-crash").await;
+    let idp = cognito();
+    // Cognito creates the client, and its answer never reaches the operator.
+    idp.admin.hold_after_apply("CreateUserPoolClient");
+    let mut first = operator(test_support::kubeconfig(), &ns, idp.admin_endpoint(), &http).await;
+    let clients: Api<CognitoClient> = Api::namespaced(client.clone(), &ns);
+    clients
+        .create(
+            &PostParams::default(),
+            &managed_client("survivor", &idp.token_endpoint(), "10m"),
+        )
+        .await
+        .unwrap();
+    eventually(
+        "Cognito created the client",
+        Duration::from_secs(60),
+        || async { (idp.admin.applied("CreateUserPoolClient") >= 1).then_some(()) },
+    )
+    .await;
+    first.process.kill();
+    idp.admin.release_hold();
+    let name = format!("{ns}-survivor");
+    let named = |idp: &TestIssuer| {
+        idp.pool()
+            .clients()
+            .into_iter()
+            .filter(|c| c.client_name == name)
+            .map(|c| c.client_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        named(&idp).len(),
+        1,
+        "the killed operator's create took effect"
+    );
+
+    let _second = operator(test_support::kubeconfig(), &ns, idp.admin_endpoint(), &http).await;
+    eventually(
+        "Ready after the restart",
+        Duration::from_secs(60),
+        || async {
+            condition(&clients, "survivor", "Ready")
+                .await
+                .filter(|(s, _)| s == "True")
+        },
+    )
+    .await;
+    let ids = named(&idp);
+    assert_eq!(ids.len(), 1, "no second app client: {ids:?}");
+    let secret = Api::<Secret>::namespaced(client.clone(), &ns)
+        .get("survivor-credentials")
+        .await
+        .unwrap();
+    let d = data(&secret);
+    assert_eq!(d["client_id"], ids[0]);
+    assert_eq!(
+        idp.admin.calls("CreateUserPoolClient"),
+        1,
+        "never created twice"
+    );
+    // The credentials the Secret holds work.
+    let token = http
+        .post(idp.token_endpoint())
+        .basic_auth(&d["client_id"], Some(&d["client_secret"]))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+}

@@ -1,0 +1,70 @@
+//! The real Kubernetes control plane tests run against: the cluster `KUBECONFIG` names (CI and
+//! `scripts/test` start one for the whole run), else a private one started on first use from
+//! `../shared/k8s-test-cluster` (or `K8S_TEST_CLUSTER_DIR`) on free loopback ports, and stopped
+//! after this test process exits.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use crate::free_port;
+
+/// The kubeconfig of the test cluster (cluster-admin), starting a private cluster if needed.
+///
+/// # Panics
+/// When no cluster is configured and none can be started: these tests need a real API server.
+pub fn kubeconfig() -> &'static Path {
+    static KUBECONFIG: OnceLock<PathBuf> = OnceLock::new();
+    KUBECONFIG.get_or_init(start_or_find)
+}
+
+fn start_or_find() -> PathBuf {
+    if let Some(path) = std::env::var_os("KUBECONFIG").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let dir = std::env::var_os("K8S_TEST_CLUSTER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/k8s-test-cluster")
+        });
+    let up = dir.join("up.sh");
+    assert!(
+        up.exists(),
+        "KUBECONFIG is not set and {} does not exist: these tests need a real API server. \
+         Run `eval \"$(path/to/k8s-test-cluster/up.sh)\"` first, or set K8S_TEST_CLUSTER_DIR",
+        up.display()
+    );
+    let state = std::env::temp_dir().join(format!("k8s-test-cluster-{}", std::process::id()));
+    let (api, etcd) = (free_port(), free_port());
+    let out = Command::new(&up)
+        .arg(&state)
+        .env("K8S_API_PORT", api.to_string())
+        .env("K8S_ETCD_PORT", etcd.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run k8s-test-cluster/up.sh");
+    after_exit(&format!(
+        "{} {}",
+        dir.join("down.sh").display(),
+        state.display()
+    ));
+    assert!(out.status.success(), "k8s-test-cluster/up.sh failed");
+    state.join("kubeconfig")
+}
+
+/// Runs `cleanup` (a shell command) once this test process has exited.
+// The watcher must outlive this process, so it is deliberately never waited for.
+#[allow(clippy::zombie_processes)]
+fn after_exit(cleanup: &str) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {cleanup}",
+        pid = std::process::id()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the cleanup watcher");
+}
