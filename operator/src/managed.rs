@@ -71,7 +71,7 @@ where
 }
 
 /// Removes [`FINALIZER`] from `obj` (if it has it), testing first that it is still where `obj`
-/// shows it.
+/// shows it. An object already gone counts as released.
 pub async fn remove_finalizer<K>(api: &Api<K>, obj: &K) -> Result<(), kube::Error>
 where
     K: Resource + Clone + DeserializeOwned + Debug,
@@ -84,7 +84,10 @@ where
         {"op": "test", "path": path, "value": FINALIZER},
         {"op": "remove", "path": path},
     ]);
-    json_patch(api, obj, ops).await
+    match json_patch(api, obj, ops).await {
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        other => other,
+    }
 }
 
 async fn json_patch<K>(api: &Api<K>, obj: &K, ops: serde_json::Value) -> Result<(), kube::Error>

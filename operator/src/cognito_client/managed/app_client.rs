@@ -179,18 +179,7 @@ pub async fn ensure_finalizer(
     if managed::has_finalizer(&cc.metadata) {
         return Ok(());
     }
-    let mut finalizers = cc.finalizers().to_vec();
-    finalizers.push(FINALIZER.to_owned());
-    let patch = json!({
-        "metadata": { "resourceVersion": cc.resource_version(), "finalizers": finalizers }
-    });
-    api.patch(
-        &cc.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await?;
-    Ok(())
+    Ok(managed::add_finalizer(api, cc).await?)
 }
 
 /// Removes the finalizer, letting Kubernetes delete the object (and its Secret).
@@ -198,28 +187,7 @@ pub async fn remove_finalizer(
     api: &Api<CognitoClient>,
     cc: &CognitoClient,
 ) -> Result<(), SyncError> {
-    let finalizers: Vec<String> = cc
-        .finalizers()
-        .iter()
-        .filter(|f| *f != FINALIZER)
-        .cloned()
-        .collect();
-    let patch = json!({
-        "metadata": { "resourceVersion": cc.resource_version(), "finalizers": finalizers }
-    });
-    match api
-        .patch(
-            &cc.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        // Already gone: nothing left to release.
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    Ok(managed::remove_finalizer(api, cc).await?)
 }
 
 fn key(cc: &CognitoClient) -> String {
