@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How many failing objects the backoff remembers before it starts over.
 const MAX_TRACKED_FAILURES: usize = 10_000;
@@ -22,6 +22,8 @@ pub struct FailureBackoff {
     base: Duration,
     max: Duration,
     failures: Mutex<HashMap<String, u32>>,
+    /// Per object: the inputs (a fingerprint) a failed attempt saw, and when the next is due.
+    holds: Mutex<HashMap<String, (u64, Instant)>>,
 }
 
 impl FailureBackoff {
@@ -31,6 +33,7 @@ impl FailureBackoff {
             base,
             max,
             failures: Mutex::default(),
+            holds: Mutex::default(),
         }
     }
 
@@ -53,9 +56,38 @@ impl FailureBackoff {
         backoff(*attempt, self.base, self.max)
     }
 
-    /// Forgets the failures of `key` after a success.
+    /// Counts a failure of `key` (whose inputs hash to `fingerprint`), holds it for the delay
+    /// [`next_delay`](Self::next_delay) gives and returns that delay. A reconcile triggered
+    /// meanwhile by the operator's own writes (a status change) finds it [`held`](Self::held)
+    /// and waits too, so a failure never retries faster than its backoff.
+    pub fn hold(&self, key: &str, fingerprint: u64) -> Duration {
+        let delay = self.next_delay(key);
+        let mut holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
+        if holds.len() >= MAX_TRACKED_FAILURES && !holds.contains_key(key) {
+            holds.clear();
+        }
+        holds.insert(key.to_owned(), (fingerprint, Instant::now() + delay));
+        delay
+    }
+
+    /// How long `key` is still held, if its inputs are still those of the failed attempt
+    /// (a change by the user, with another fingerprint, is acted on at once).
+    pub fn held(&self, key: &str, fingerprint: u64) -> Option<Duration> {
+        let holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
+        let (seen, until) = holds.get(key)?;
+        (*seen == fingerprint)
+            .then(|| until.checked_duration_since(Instant::now()))
+            .flatten()
+            .filter(|d| !d.is_zero())
+    }
+
+    /// Forgets the failures (and hold) of `key` after a success.
     pub fn forget(&self, key: &str) {
         self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+        self.holds
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
@@ -82,6 +114,27 @@ mod tests {
             let delay = retries.next_delay("ns/a");
             assert!(delay >= exact / 2 && delay <= exact, "{attempt}: {delay:?}");
         }
+    }
+
+    #[test]
+    fn a_hold_binds_the_same_inputs_until_its_delay_passes() {
+        let retries = FailureBackoff::new(Duration::from_secs(60), Duration::from_secs(300));
+        let delay = retries.hold("ns/a", 7);
+        assert!(delay >= Duration::from_secs(30), "{delay:?}");
+        let left = retries.held("ns/a", 7).expect("held");
+        assert!(left <= delay && left > Duration::from_secs(29), "{left:?}");
+        assert_eq!(retries.held("ns/a", 8), None, "new inputs go at once");
+        assert_eq!(retries.held("ns/b", 7), None);
+        retries.forget("ns/a");
+        assert_eq!(retries.held("ns/a", 7), None);
+        let quick = FailureBackoff::new(Duration::from_millis(1), Duration::from_millis(1));
+        quick.hold("ns/a", 7);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(
+            quick.held("ns/a", 7),
+            None,
+            "due again once the delay passed"
+        );
     }
 
     #[test]

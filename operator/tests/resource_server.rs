@@ -251,12 +251,19 @@ async fn a_missing_user_pool_is_reported_and_the_corrected_pool_id_accepted() {
         &resource_server("typo", "us-east-1_NoSuchPool", "typo_api", &["read"]),
     )
     .await;
-    let (_, status) = wait_rs_reason(&client, &ns, "typo", "SourceNotFound").await;
-    assert_eq!(
-        status.identifier, None,
-        "Cognito refused: the claim is given up"
-    );
+    wait_rs_reason(&client, &ns, "typo", "SourceNotFound").await;
     wait_event(&client, &ns, "typo", "SourceNotFound").await;
+    wait_for("the claim given up", Duration::from_secs(10), || async {
+        let status = api(&client, &ns).get("typo").await.ok()?.status?;
+        status.identifier.is_none().then_some(())
+    })
+    .await;
+    // Each retry claims and releases (two status writes): they must not trigger retries
+    // faster than the backoff (here at most 2 s), each a describe and a create.
+    let calls = op.metrics.cognito_request_count();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let retried = op.metrics.cognito_request_count() - calls;
+    assert!(retried <= 16, "{retried} Cognito calls in 4 s");
 
     merge(
         &client,

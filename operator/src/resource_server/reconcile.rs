@@ -92,6 +92,11 @@ pub async fn reconcile(
     if let Some(due_in) = status::fresh_for(&cached, now) {
         return up_to_date(due_in);
     }
+    // A failure waits out its backoff even when the operator's own status write triggers a
+    // reconcile (a refused create releases its claim: two writes per attempt).
+    if let Some(wait) = ctx.retries.held(&key, inputs(&cached)) {
+        return Ok(Action::requeue(wait));
+    }
     let api: Api<CognitoResourceServer> =
         Api::namespaced(ctx.client.clone(), &cached.namespace().unwrap_or_default());
     // Decisions about Cognito rest on the claim in the status, so they are made on the object
@@ -130,13 +135,24 @@ pub async fn reconcile(
         Err(err) => {
             warn!(object = %key, reason = err.reason().as_str(), error = %err, "sync failed");
             match err.retry() {
-                Retry::Backoff => Action::requeue(ctx.retries.next_delay(&key)),
+                Retry::Backoff => Action::requeue(ctx.retries.hold(&key, inputs(&rs))),
                 Retry::AwaitChange => Action::await_change(),
             }
         }
     };
     let report = report(&rs, &ctx, &api, &outcome, now).await;
     finish(&ctx, started, key, &outcome, report, action)
+}
+
+/// A fingerprint of what the user controls and a retry should react to at once: the spec (by
+/// its generation, which deletion bumps too) and the annotations (adoption).
+fn inputs(rs: &CognitoResourceServer) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    rs.metadata.generation.hash(&mut hasher);
+    rs.metadata.annotations.hash(&mut hasher);
+    rs.metadata.deletion_timestamp.is_some().hash(&mut hasher);
+    hasher.finish()
 }
 
 fn change_of(synced: &Synced) -> Option<&'static str> {
