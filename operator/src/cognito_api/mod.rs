@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod model;
+mod retry;
 mod sdk;
 
 use std::collections::HashMap;
@@ -77,19 +78,20 @@ impl CognitoApi {
         clients
             .entry(region.to_owned())
             .or_insert_with(|| {
-                let conf = cognito::config::Builder::from(&self.sdk)
-                    .region(cognito::config::Region::new(region.to_owned()))
-                    .retry_config(
-                        cognito::config::retry::RetryConfig::adaptive()
-                            .with_max_attempts(MAX_ATTEMPTS),
-                    )
-                    .timeout_config(
-                        cognito::config::timeout::TimeoutConfig::builder()
-                            .operation_timeout(OPERATION_TIMEOUT)
-                            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                            .build(),
-                    )
-                    .build();
+                let conf =
+                    retry::limit_exceeded_is_final(cognito::config::Builder::from(&self.sdk))
+                        .region(cognito::config::Region::new(region.to_owned()))
+                        .retry_config(
+                            cognito::config::retry::RetryConfig::adaptive()
+                                .with_max_attempts(MAX_ATTEMPTS),
+                        )
+                        .timeout_config(
+                            cognito::config::timeout::TimeoutConfig::builder()
+                                .operation_timeout(OPERATION_TIMEOUT)
+                                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                                .build(),
+                        )
+                        .build();
                 cognito::Client::from_conf(conf)
             })
             .clone()

@@ -229,10 +229,8 @@ pub async fn sync(
         }
     })?;
     let creds = apply_spec(creds, &cc.spec);
-    let next_rotation = match rotation::next_step(&record, schedule, None, now) {
-        RotationStep::Idle { next } => next,
-        _ => None,
-    };
+    // Due `interval` after the current secret was issued, overlap or not.
+    let next_rotation = schedule.and_then(|s| record.issued_at?.checked_add(s.interval).ok());
     Ok((
         creds,
         ManagedOutcome {
