@@ -161,7 +161,13 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
         secrets.get_opt("first").await.ok()?.map(|_| ())
     })
     .await;
-    assert!(one.metrics.reconcile_count() > 0);
+    // The reconcile that wrote the Secret is counted once it has reported its status.
+    wait_for(
+        "the leader's reconcile counted",
+        Duration::from_secs(10),
+        || async { (one.metrics.reconcile_count() > 0).then_some(()) },
+    )
+    .await;
     assert_eq!(
         two.metrics.reconcile_count(),
         0,

@@ -12,28 +12,41 @@ use crate::error::SyncError;
 use crate::report::{failure_event, ready_changed};
 
 /// The Events worth publishing for a sync: what a managed sync did in Cognito, then
-/// [`event_for`]'s.
+/// [`event_for`]'s, except a Secret write a Cognito change already announced (one Event per
+/// creation or rotation: the Event recorder keeps each for minutes, a thousand clients' worth).
 pub fn events_for(
     previous: Option<&CognitoClientStatus>,
     next: &CognitoClientStatus,
     outcome: &Result<Synced, SyncError>,
     secret_name: &str,
 ) -> Vec<Event> {
-    let mut events: Vec<Event> = match outcome {
+    let changes = match outcome {
         Ok(Synced::Checked {
             managed: Some(managed),
             ..
-        }) => managed.changes.iter().map(change_event).collect(),
-        _ => Vec::new(),
+        }) => managed.changes.as_slice(),
+        _ => &[],
     };
-    events.extend(event_for(previous, next, outcome, secret_name));
+    let mut events: Vec<Event> = changes
+        .iter()
+        .map(|c| change_event(c, secret_name))
+        .collect();
+    let announced = changes
+        .iter()
+        .any(|c| matches!(c, ManagedChange::Created(_) | ManagedChange::Rotated { .. }));
+    events.extend(event_for(previous, next, outcome, secret_name).filter(|e| {
+        !(announced && matches!(e.reason.as_str(), "SecretCreated" | "SecretUpdated"))
+    }));
     events
 }
 
 /// The Event of one change a managed sync made in Cognito (never naming a secret value).
-fn change_event(change: &ManagedChange) -> Event {
+fn change_event(change: &ManagedChange, secret_name: &str) -> Event {
     let (reason, note) = match change {
-        ManagedChange::Created(id) => ("AppClientCreated", format!("Created app client {id}")),
+        ManagedChange::Created(id) => (
+            "AppClientCreated",
+            format!("Created app client {id}; its credentials are in Secret {secret_name}"),
+        ),
         ManagedChange::Recovered { client_id, deleted } => (
             "AppClientRecovered",
             format!(
@@ -46,7 +59,9 @@ fn change_event(change: &ManagedChange) -> Event {
         ),
         ManagedChange::Rotated { expires } => (
             "SecretRotated",
-            format!("Added a new client secret; the old one is deleted at {expires}"),
+            format!(
+                "Added a new client secret to Secret {secret_name}; the old one is deleted at {expires}"
+            ),
         ),
         ManagedChange::PreviousSecretDeleted => (
             "OldSecretDeleted",
@@ -127,6 +142,58 @@ mod tests {
             reason,
             message: message.into(),
         }
+    }
+
+    #[test]
+    fn a_creation_or_rotation_is_one_event_naming_the_secret() {
+        use crate::cognito_client::managed::ManagedOutcome;
+        use crate::cognito_client::managed::record::SecretRecord;
+        let t = at("2026-11-24T10:00:00Z");
+        let obs = Observation::Synced {
+            client_id: "c".into(),
+            rotation: None,
+        };
+        let status = next_status(None, Some(1), "s", &obs, t);
+        let outcome = |change: ManagedChange, write: Write| {
+            Ok(Synced::Checked {
+                client_id: "c".into(),
+                written: Some(write),
+                managed: Some(ManagedOutcome {
+                    record: SecretRecord::default(),
+                    next_rotation: None,
+                    changes: vec![change],
+                }),
+            })
+        };
+        let created = events_for(
+            Some(&status),
+            &status,
+            &outcome(ManagedChange::Created("c".into()), Write::Created),
+            "creds",
+        );
+        let reasons: Vec<_> = created.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(reasons, ["AppClientCreated"]);
+        assert!(created[0].note.as_deref().unwrap().contains("Secret creds"));
+        let rotated = events_for(
+            Some(&status),
+            &status,
+            &outcome(ManagedChange::Rotated { expires: t }, Write::Updated),
+            "creds",
+        );
+        let reasons: Vec<_> = rotated.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(reasons, ["SecretRotated"]);
+        // A drift fix that also rewrote the Secret still reports both.
+        let updated = events_for(
+            Some(&status),
+            &status,
+            &outcome(
+                ManagedChange::Updated(vec!["AllowedOAuthScopes"]),
+                Write::Updated,
+            ),
+            "creds",
+        );
+        let reasons: Vec<_> = updated.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(reasons, ["AppClientUpdated", "SecretUpdated"]);
     }
 
     #[test]

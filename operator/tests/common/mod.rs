@@ -373,7 +373,7 @@ pub async fn events_for(client: &kube::Client, ns: &str, name: &str) -> Vec<Even
 /// Waits for an Event about `name` with this reason (Events are published after the status).
 pub async fn wait_event(client: &kube::Client, ns: &str, name: &str, reason: &str) -> Event {
     let what = format!("a {reason} event about {ns}/{name}");
-    wait_for(&what, Duration::from_secs(10), || async {
+    wait_for(&what, Duration::from_secs(30), || async {
         events_for(client, ns, name)
             .await
             .into_iter()
