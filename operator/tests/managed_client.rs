@@ -12,7 +12,7 @@ use cognito_client_operator::cognito_client::{CognitoClient, CognitoClientSpec};
 use cognito_client_operator::managed::FINALIZER;
 use common::*;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 
 const TOKEN_ENDPOINT: &str = "https://test.auth.us-east-1.amazoncognito.com/oauth2/token";
 
@@ -175,23 +175,7 @@ async fn a_managed_client_is_created_kept_and_deleted_with_its_app_client() {
     .await;
 
     // Deleting the resource deletes the app client first.
-    Api::<CognitoClient>::namespaced(client.clone(), &ns)
-        .delete("consumer", &DeleteParams::default())
-        .await
-        .unwrap();
-    wait_for(
-        "the CognitoClient gone",
-        Duration::from_secs(30),
-        || async {
-            Api::<CognitoClient>::namespaced(client.clone(), &ns)
-                .get_opt("consumer")
-                .await
-                .unwrap()
-                .is_none()
-                .then_some(())
-        },
-    )
-    .await;
+    delete_client(&client, &ns, "consumer").await;
     assert!(
         described(&pool, &ids[0]).await.is_none(),
         "app client deleted"
@@ -219,23 +203,7 @@ async fn retain_leaves_the_app_client_in_cognito() {
     wait_reason(&client, &ns, "kept", "Synced", 30).await;
     let ids = clients_named(&pool, "kept-client").await;
     assert_eq!(ids.len(), 1);
-    Api::<CognitoClient>::namespaced(client.clone(), &ns)
-        .delete("kept", &DeleteParams::default())
-        .await
-        .unwrap();
-    wait_for(
-        "the CognitoClient gone",
-        Duration::from_secs(30),
-        || async {
-            Api::<CognitoClient>::namespaced(client.clone(), &ns)
-                .get_opt("kept")
-                .await
-                .unwrap()
-                .is_none()
-                .then_some(())
-        },
-    )
-    .await;
+    delete_client(&client, &ns, "kept").await;
     assert!(described(&pool, &ids[0]).await.is_some(), "app client kept");
     op.stop().await.unwrap();
 }

@@ -113,6 +113,20 @@ async fn condition(
     Some((c.status, c.reason))
 }
 
+/// Sets the rotate-secret annotation to `value`.
+async fn request_rotation(client: &kube::Client, ns: &str, name: &str, value: &str) {
+    Api::<CognitoClient>::namespaced(client.clone(), ns)
+        .patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({
+                "metadata": {"annotations": {ROTATE_SECRET_ANNOTATION: value}}
+            })),
+        )
+        .await
+        .unwrap();
+}
+
 async fn wait_rotating(client: &kube::Client, ns: &str, name: &str, state: &str, secs: u64) {
     wait_for(
         &format!("{name} Rotating={state}"),
@@ -164,16 +178,7 @@ async fn a_requested_rotation_keeps_the_old_secret_for_the_overlap_then_deletes_
         "a schedule shows the next rotation"
     );
 
-    Api::<CognitoClient>::namespaced(client.clone(), &ns)
-        .patch(
-            "r",
-            &PatchParams::default(),
-            &Patch::Merge(
-                serde_json::json!({"metadata": {"annotations": {ROTATE_SECRET_ANNOTATION: "now"}}}),
-            ),
-        )
-        .await
-        .unwrap();
+    request_rotation(&client, &ns, "r", "now").await;
     wait_rotating(&client, &ns, "r", "True", 20).await;
     let new = credentials(&client, &ns, "r").await;
     assert_eq!(new["client_id"], id);
@@ -295,16 +300,7 @@ async fn a_secret_an_interrupted_rotation_added_is_deleted_before_the_next_one()
         .await
         .unwrap();
     assert_eq!(secrets_of(&idp, &id), 2);
-    Api::<CognitoClient>::namespaced(client.clone(), &ns)
-        .patch(
-            "o",
-            &PatchParams::default(),
-            &Patch::Merge(
-                serde_json::json!({"metadata": {"annotations": {ROTATE_SECRET_ANNOTATION: "1"}}}),
-            ),
-        )
-        .await
-        .unwrap();
+    request_rotation(&client, &ns, "o", "1").await;
     wait_event(&client, &ns, "o", "OrphanSecretDeleted").await;
     // Ours, then the operator's refused one (LimitExceededException is final, not retried as
     // the SDK would a throttle), then the one after the orphan went.

@@ -389,3 +389,17 @@ pub async fn create(client: &kube::Client, ns: &str, cc: &CognitoClient) -> Cogn
         .await
         .expect("create CognitoClient")
 }
+
+/// Deletes a CognitoClient and waits until it is gone (its finalizer released).
+pub async fn delete_client(client: &kube::Client, ns: &str, name: &str) {
+    let api = Api::<CognitoClient>::namespaced(client.clone(), ns);
+    api.delete(name, &kube::api::DeleteParams::default())
+        .await
+        .expect("delete CognitoClient");
+    wait_for(
+        &format!("{ns}/{name} gone"),
+        Duration::from_secs(30),
+        || async { api.get_opt(name).await.unwrap().is_none().then_some(()) },
+    )
+    .await;
+}
