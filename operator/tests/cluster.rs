@@ -503,6 +503,36 @@ async fn the_operator_works_with_only_its_service_account_permissions() {
     wait_event(&admin, &ns, "rbac-rs", "Created").await;
     resource_server::delete(&admin, &ns, "rbac-rs").await;
     resource_server::wait_rs_gone(&admin, &ns, "rbac-rs").await;
+    // A managed CognitoClient: create mark and finalizer patched in, Secret and status written,
+    // the app client deleted and the finalizer patched out on delete.
+    let managed: CognitoClientSpec = serde_json::from_value(serde_json::json!({
+        "userPoolId": pool,
+        "tokenEndpoint": "https://test.auth.us-east-1.amazoncognito.com/oauth2/token",
+        "scopes": ["rbac_api/read"],
+        "source": {"managed": {}},
+    }))
+    .unwrap();
+    create(&admin, &ns, &CognitoClient::new("rbac-managed", managed)).await;
+    wait_reason(&admin, &ns, "rbac-managed", "Synced", 30).await;
+    wait_event(&admin, &ns, "rbac-managed", "AppClientCreated").await;
+    let client_id = Api::<CognitoClient>::namespaced(admin.clone(), &ns)
+        .get("rbac-managed")
+        .await
+        .unwrap()
+        .status
+        .and_then(|s| s.client_id)
+        .expect("a client id in status");
+    delete_client(&admin, &ns, "rbac-managed").await;
+    let gone = cognito
+        .describe_user_pool_client()
+        .user_pool_id(&pool)
+        .client_id(&client_id)
+        .send()
+        .await;
+    assert!(
+        gone.is_err(),
+        "the app client was deleted under the ServiceAccount"
+    );
     let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
         Api::namespaced(admin.clone(), "cognito-m2m");
     let held = leases.get(&lease).await.expect("lease created");
