@@ -406,10 +406,8 @@ async fn the_operator_works_with_only_its_service_account_permissions() {
         obj.metadata.name = Some("cognito-m2m".into());
         let _ = namespaces.create(&PostParams::default(), &obj).await;
     }
-    let rbac = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../k8s/operator-rbac.yaml"),
-    )
-    .unwrap();
+    let rbac =
+        std::fs::read_to_string(test_support::repo_root().join("k8s/operator-rbac.yaml")).unwrap();
     apply_manifest(&admin, &rbac).await;
 
     let operator_client = kube_client(Some(OPERATOR_SA)).await;

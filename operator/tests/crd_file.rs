@@ -1,10 +1,8 @@
 //! CI check: the committed k8s/crd.yaml is exactly what the Rust types generate.
 
-use std::path::Path;
-
 #[test]
 fn committed_crd_matches_the_rust_types() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../k8s/crd.yaml");
+    let path = test_support::repo_root().join("k8s/crd.yaml");
     let committed = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let generated = cognito_client_operator::crd::crd_yaml();

@@ -24,9 +24,7 @@ fn start_or_find() -> PathBuf {
     }
     let dir = std::env::var_os("K8S_TEST_CLUSTER_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/k8s-test-cluster")
-        });
+        .unwrap_or_else(|| crate::repo_root().join("../shared/k8s-test-cluster"));
     let up = dir.join("up.sh");
     assert!(
         up.exists(),

@@ -8,6 +8,7 @@
 //! - [`oauth2_mock`]: `oauth2-mock-server` (npm) shaped like a Cognito user pool
 //!   ([`Oauth2Cognito`]).
 //! - [`ports`]: free and closed loopback ports.
+//! - [`repo`]: the checkout under test ([`repo_root`]).
 //! - [`secret_volume`]: a folder updated the way the kubelet updates a mounted Secret.
 //! - [`wait`]: waiting for what another task or process does ([`wait_until`]).
 //!
@@ -20,6 +21,7 @@ pub mod moto;
 pub mod oauth2_mock;
 pub mod ports;
 pub mod process;
+pub mod repo;
 pub mod secret_volume;
 pub mod wait;
 
@@ -28,5 +30,6 @@ pub use moto::{Moto, REGION, seed_secret_json};
 pub use oauth2_mock::{Oauth2Cognito, PoolClient};
 pub use ports::{closed_url, free_port};
 pub use process::{Process, tool, tools_dir, wait_until_ok};
+pub use repo::repo_root;
 pub use secret_volume::{kubelet_write, temp_volume};
 pub use wait::{eventually, wait_until};

@@ -1,7 +1,6 @@
 //! oauth2-mock-server (npm), a third-party OAuth2 server, shaped like a Cognito user pool by
 //! `oauth2-cognito.js` beside this crate's manifest.
 
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -46,7 +45,7 @@ pub struct Oauth2Cognito {
 impl Oauth2Cognito {
     /// Starts the mock pool `pool` with `clients` on a free port.
     pub fn start(pool: &str, clients: &[PoolClient]) -> Self {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("oauth2-cognito.js");
+        let script = crate::repo_root().join("services/test-support/oauth2-cognito.js");
         let spec = clients
             .iter()
             .map(|c| format!("{}:{}:{}", c.id, c.secret, c.scopes.join(",")))
