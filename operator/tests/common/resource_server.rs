@@ -70,7 +70,7 @@ pub async fn wait_rs_reason(
     name: &str,
     reason: &str,
 ) -> (CognitoResourceServer, CognitoResourceServerStatus) {
-    wait_rs_reason_within(client, ns, name, reason, Duration::from_secs(30)).await
+    wait_rs_reason_within(client, ns, name, reason, Duration::from_secs(60)).await
 }
 
 /// [`wait_rs_reason`] with its own timeout.
