@@ -14,12 +14,14 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::store::WriterDropped;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::cognito_client::{self, CognitoClient, secret};
+use crate::condition::{self, Reason};
 use crate::context::Context;
 use crate::health::{Phase, PhaseCell};
 use crate::report::{ReportError, error_policy};
@@ -69,7 +71,15 @@ pub async fn run_controllers(
             namespace = scope.as_deref().unwrap_or("<all>"),
             "watching CognitoClients and CognitoResourceServers"
         );
-        let controller = lean_controller(clients)
+        let (controller, cached) = lean_controller(clients);
+        let controller = controller
+            // A client Cognito refused for a scope no resource server defined is tried again
+            // when a CognitoResourceServer of its namespace changes, not only after its backoff.
+            .watches(
+                resource_servers.clone(),
+                watcher::Config::default().any_semantic(),
+                move |rs: CognitoResourceServer| waiting_for_a_scope(&cached, &rs),
+            )
             // Only Secrets we manage: a change to one (or its deletion) re-reconciles its owner.
             // Their metadata is all a trigger needs; their data never crosses this watch.
             .owns_stream(
@@ -84,7 +94,8 @@ pub async fn run_controllers(
             .with_config(config.clone())
             .graceful_shutdown_on(stop.clone().cancelled_owned());
         running.add(controller, cognito_client::reconcile::reconcile, &ctx);
-        let controller = lean_controller(resource_servers)
+        let (controller, _) = lean_controller(resource_servers);
+        let controller = controller
             .with_config(config.clone())
             .graceful_shutdown_on(stop.clone().cancelled_owned());
         running.add(controller, resource_server::reconcile::reconcile, &ctx);
@@ -105,7 +116,8 @@ pub async fn run_controllers(
 
 /// A Controller of `api`'s objects whose cache holds them without `metadata.managedFields`
 /// (often a third of an object, and never read here), so a thousand objects cost less memory.
-fn lean_controller<K>(api: Api<K>) -> Controller<K>
+/// Returns the cache too.
+fn lean_controller<K>(api: Api<K>) -> (Controller<K>, Store<K>)
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
@@ -114,7 +126,33 @@ where
         .modify(|object| object.meta_mut().managed_fields = None)
         .reflect(writer)
         .applied_objects();
-    Controller::for_stream(objects, reader)
+    (Controller::for_stream(objects, reader.clone()), reader)
+}
+
+/// Once `rs` is Ready (its scopes exist in Cognito), the CognitoClients of its namespace whose
+/// last sync failed for an undefined scope; none before (they would only fail again).
+fn waiting_for_a_scope(
+    clients: &Store<CognitoClient>,
+    rs: &CognitoResourceServer,
+) -> Vec<ObjectRef<CognitoClient>> {
+    let ready = rs
+        .status
+        .as_ref()
+        .and_then(|s| condition::find(&s.conditions, condition::READY))
+        .is_some_and(|c| c.status == "True");
+    if !ready {
+        return Vec::new();
+    }
+    clients
+        .state()
+        .into_iter()
+        .filter(|cc| cc.metadata.namespace == rs.metadata.namespace)
+        .filter(|cc| {
+            condition::ready_condition(cc.status.as_ref())
+                .is_some_and(|c| c.reason == Reason::UnknownScope.as_str())
+        })
+        .map(|cc| ObjectRef::from_obj(&*cc))
+        .collect()
 }
 
 /// Logs what a Controller reports: a failing watch loudly, a failed reconcile (already reported

@@ -433,3 +433,49 @@ async fn the_request_budget_keeps_the_operator_under_cognitos_quota() {
     );
     op.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_server_defining_the_scope_wakes_the_waiting_client() {
+    let client = kube_client(None).await;
+    let ns = namespace(&client, "op-wake").await;
+    let idp = idp();
+    // A backoff far longer than this test: only the resource server's arrival can retry.
+    let op = operator_with(
+        &client,
+        Settings {
+            retry_base_delay: Duration::from_secs(120),
+            retry_max_delay: Duration::from_secs(300),
+            ..namespace_settings(&ns)
+        },
+        &idp,
+    )
+    .await;
+    create(
+        &client,
+        &ns,
+        &managed("w", &idp, &["billing/read"], serde_json::json!({})),
+    )
+    .await;
+    wait_reason(&client, &ns, "w", "UnknownScope", 30).await;
+    common::resource_server::create_rs(
+        &client,
+        &ns,
+        &common::resource_server::resource_server("billing", POOL, "billing", &["read"]),
+    )
+    .await;
+    // Within a minute although the next retry was two minutes away.
+    wait_reason(&client, &ns, "w", "Synced", 60).await;
+    let creates = idp.admin.calls("CreateUserPoolClient");
+    assert!(
+        creates <= 3,
+        "refused before (the status write re-triggers once), then created: {creates}"
+    );
+    let named = idp
+        .pool()
+        .clients()
+        .into_iter()
+        .filter(|c| c.client_name == format!("{ns}-w"))
+        .count();
+    assert_eq!(named, 1);
+    op.stop().await.unwrap();
+}
