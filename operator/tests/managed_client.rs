@@ -123,6 +123,11 @@ async fn a_managed_client_is_created_kept_and_deleted_with_its_app_client() {
         [OAuthFlowType::ClientCredentials]
     );
     assert_eq!(app.allowed_o_auth_flows_user_pool_client(), Some(true));
+    // No user sign-in flows for a machine client.
+    assert_eq!(
+        app.explicit_auth_flows(),
+        [aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth]
+    );
     let mut scopes = app.allowed_o_auth_scopes().to_vec();
     scopes.sort();
     assert_eq!(scopes, ["premium_api/read", "premium_api/write"]);

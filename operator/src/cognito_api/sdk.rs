@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::{
-    OAuthFlowType, ResourceServerScopeType, ResourceServerType, TimeUnitsType,
-    TokenValidityUnitsType, UserPoolClientType,
+    ExplicitAuthFlowsType, OAuthFlowType, ResourceServerScopeType, ResourceServerType,
+    TimeUnitsType, TokenValidityUnitsType, UserPoolClientType,
 };
 use jiff::Timestamp;
 
@@ -102,7 +102,9 @@ impl CognitoApi {
     }
 
     /// CreateUserPoolClient: a confidential client (GenerateSecret) for the client-credentials
-    /// flow only; the answer holds the generated secret.
+    /// flow only; the answer holds the generated secret. ExplicitAuthFlows is only
+    /// `ALLOW_REFRESH_TOKEN_AUTH` (Cognito's default adds SRP and custom user sign-in, which a
+    /// machine client never uses; the refresh flow is the one every client keeps).
     pub async fn create_app_client(
         &self,
         pool: &UserPoolRef,
@@ -116,6 +118,7 @@ impl CognitoApi {
             .generate_secret(true)
             .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
             .allowed_o_auth_flows_user_pool_client(true)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
             .set_allowed_o_auth_scopes(Some(wanted.scopes.clone()))
             .access_token_validity(minutes(wanted.access_token_validity))
             .token_validity_units(access_token_in_minutes())
@@ -166,6 +169,7 @@ impl CognitoApi {
             .client_name(&wanted.client_name)
             .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
             .allowed_o_auth_flows_user_pool_client(true)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
             .set_allowed_o_auth_scopes(Some(wanted.scopes.clone()))
             .access_token_validity(minutes(wanted.access_token_validity))
             .token_validity_units(access_token_in_minutes())
