@@ -17,10 +17,8 @@ use cognito_client_operator::managed::ROTATE_SECRET_ANNOTATION;
 use e2e::Service;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use local_cognito::faults::TestIssuer;
 use local_cognito::issuer::{AppClient, Config};
 use test_support::{eventually, kubelet_write, temp_volume};
@@ -30,36 +28,12 @@ const READ: &str = "premium_api/read";
 const WRITE: &str = "premium_api/write";
 
 async fn kube_client() -> kube::Client {
-    let kubeconfig = Kubeconfig::read_from(test_support::kubeconfig()).expect("read kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("kube config");
-    kube::Client::try_from(config).expect("kube client")
+    test_support::k8s_cluster::client(None).await
 }
 
 /// The CRDs installed and a fresh namespace.
 async fn namespace(client: &kube::Client, prefix: &str) -> String {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in cognito_client_operator::crd::crds() {
-        crds.patch(
-            &crd.name_any(),
-            &PatchParams::apply("e2e").force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .expect("apply CRD");
-    }
-    for crd in cognito_client_operator::crd::crds() {
-        eventually("CRD established", Duration::from_secs(30), || async {
-            let crd = crds.get(&crd.name_any()).await.ok()?;
-            crd.status?
-                .conditions?
-                .iter()
-                .any(|c| c.type_ == "Established" && c.status == "True")
-                .then_some(())
-        })
-        .await;
-    }
+    test_support::k8s_cluster::install_crds(client, cognito_client_operator::crd::crds()).await;
     let name = format!("{prefix}-{}-{}", std::process::id(), rand_suffix());
     let mut ns = Namespace::default();
     ns.metadata.name = Some(name.clone());

@@ -21,10 +21,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
 use test_support::free_port;
 use tokio::task::JoinHandle;
@@ -80,13 +78,8 @@ fn start_moto() -> String {
 
 /// A client for the test cluster, optionally impersonating a user.
 pub async fn kube_client(impersonate: Option<&str>) -> kube::Client {
-    let kubeconfig = Kubeconfig::read_from(&env().kubeconfig).expect("read kubeconfig");
-    let mut config =
-        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .expect("kube config");
-    config.auth_info.impersonate = impersonate.map(str::to_owned);
-    kube::Client::try_from(config).expect("kube client")
+    env();
+    test_support::k8s_cluster::client(impersonate).await
 }
 
 /// AWS SDK configuration pointing at moto.
@@ -110,25 +103,7 @@ pub fn unique(prefix: &str) -> String {
 
 /// Installs the CRDs (generated from the Rust types) and waits until they are established.
 pub async fn ensure_crd(client: &kube::Client) {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in cognito_client_operator::crd::crds() {
-        crds.patch(
-            &crd.name_any(),
-            &PatchParams::apply("cognito-operator-tests").force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .expect("apply CRD");
-        wait_for("CRD established", Duration::from_secs(30), || async {
-            let crd = crds.get(&crd.name_any()).await.ok()?;
-            crd.status?
-                .conditions?
-                .iter()
-                .any(|c| c.type_ == "Established" && c.status == "True")
-                .then_some(())
-        })
-        .await;
-    }
+    test_support::k8s_cluster::install_crds(client, cognito_client_operator::crd::crds()).await;
 }
 
 /// Creates a fresh namespace (the CRD installed) and returns its name.

@@ -66,3 +66,51 @@ fn after_exit(cleanup: &str) {
         .spawn()
         .expect("spawn the cleanup watcher");
 }
+
+/// A client of the test cluster, optionally impersonating a user (a ServiceAccount's
+/// `system:serviceaccount:NS:NAME`, to test with its RBAC only).
+pub async fn client(impersonate: Option<&str>) -> kube::Client {
+    use kube::config::{KubeConfigOptions, Kubeconfig};
+    let kubeconfig = Kubeconfig::read_from(kubeconfig()).expect("read kubeconfig");
+    let mut config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .expect("kube config");
+    config.auth_info.impersonate = impersonate.map(str::to_owned);
+    kube::Client::try_from(config).expect("kube client")
+}
+
+/// Installs `crds` by server-side apply (the same field manager every time, so tests running
+/// at once agree) and waits until each is established.
+pub async fn install_crds(
+    client: &kube::Client,
+    crds: Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>,
+) {
+    use kube::ResourceExt;
+    use kube::api::{Api, Patch, PatchParams};
+    let api = Api::all(client.clone());
+    for crd in crds {
+        let name = crd.name_any();
+        api.patch(
+            &name,
+            &PatchParams::apply("cognito-m2m-tests").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("apply CRD {name}: {e}"));
+        crate::eventually(
+            &format!("CRD {name} established"),
+            std::time::Duration::from_secs(30),
+            || async {
+                let crd: k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition =
+                    api.get(&name).await.ok()?;
+                crd.status?
+                    .conditions?
+                    .iter()
+                    .any(|c| c.type_ == "Established" && c.status == "True")
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+}

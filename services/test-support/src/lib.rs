@@ -2,7 +2,7 @@
 //!
 //! - [`process`]: third-party test tools found ([`tool`]) and run as child processes
 //!   ([`Process`]), killed on drop with their output printed when a test panics.
-//! - [`k8s_cluster`]: the real Kubernetes API server ([`kubeconfig`]).
+//! - [`k8s_cluster`]: the real Kubernetes API server ([`kubeconfig`], a client, CRDs installed).
 //! - [`moto`]: `moto_server` (PyPI) as AWS Secrets Manager ([`Moto`]), and the secret the AWS
 //!   sample stores there ([`seed_secret_json`]).
 //! - [`oauth2_mock`]: `oauth2-mock-server` (npm) shaped like a Cognito user pool
