@@ -36,8 +36,10 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
 # passwd/group entries for the non-root user.
 FROM builder AS rootfs
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# With several files ldd heads each one's list with a "/out/bin/NAME:" line: dropped, or cp would
+# be asked to copy "/out/bin/NAME:".
 RUN mkdir -p /rootfs/etc/ssl/certs /rootfs/tmp \
-    && for lib in $(ldd /out/bin/* | grep -o '/[^ ]*' | sort -u); do \
+    && for lib in $(ldd /out/bin/* | grep -v ':$' | grep -o '/[^ ]*' | sort -u); do \
          cp --parents -L "$lib" /rootfs/; \
        done \
     && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
