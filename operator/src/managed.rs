@@ -49,12 +49,16 @@ pub fn has_finalizer(meta: &ObjectMeta) -> bool {
     meta.finalizers.iter().flatten().any(|f| f == FINALIZER)
 }
 
-/// Adds [`FINALIZER`] to `obj`. A JSON patch that first tests the finalizers `obj` shows, so a
-/// concurrent change of the list fails with a conflict rather than being overwritten.
+/// Adds [`FINALIZER`] to `obj` unless it has it. A JSON patch that first tests the finalizers
+/// `obj` shows, so a concurrent change of the list fails with a conflict rather than being
+/// overwritten.
 pub async fn add_finalizer<K>(api: &Api<K>, obj: &K) -> Result<(), kube::Error>
 where
     K: Resource + Clone + DeserializeOwned + Debug,
 {
+    if has_finalizer(obj.meta()) {
+        return Ok(());
+    }
     let current = obj.finalizers();
     let ops = if current.is_empty() {
         json!([

@@ -170,7 +170,7 @@ async fn finalize(
                     .await?;
             info!(object = %key, deleted, "deleted the app client");
         }
-        managed::app_client::remove_finalizer(&api, cc).await
+        Ok::<(), SyncError>(crate::managed::remove_finalizer(&api, cc).await?)
     }
     .await;
     match released {
@@ -247,7 +247,7 @@ async fn sync(
             if crate::managed::has_finalizer(&cc.metadata) {
                 // No longer managed: the app client stays in Cognito, unmanaged.
                 let api: Api<CognitoClient> = Api::namespaced(ctx.client.clone(), ns);
-                managed::app_client::remove_finalizer(&api, cc).await?;
+                crate::managed::remove_finalizer(&api, cc).await?;
             }
             (read_credentials(ctx, &cc.spec).await?, None)
         }

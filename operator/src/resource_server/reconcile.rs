@@ -180,10 +180,8 @@ async fn sync(
         .cognito
         .user_pool(spec.region.as_deref(), &spec.user_pool_id)
         .ok_or(SyncError::NoRegion)?;
-    if !managed::has_finalizer(&rs.metadata) {
-        // Before anything can exist in Cognito, so that deletion always passes through finalize.
-        managed::add_finalizer(api, rs).await?;
-    }
+    // Before anything can exist in Cognito, so that deletion always passes through finalize.
+    managed::add_finalizer(api, rs).await?;
     let wanted = spec.desired();
     // check_claim has made sure a claim, if any, names this identifier and pool.
     let claimed = rs.status.as_ref().is_some_and(|s| s.identifier.is_some());

@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
+use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
-use kube::{Resource, ResourceExt};
 use serde_json::json;
 use tracing::{info, warn};
 
@@ -20,6 +20,7 @@ use crate::cognito_api::{AppClient, AppClientSettings, CognitoApi, UserPoolRef};
 use crate::cognito_client::CognitoClient;
 use crate::error::SyncError;
 use crate::managed::{self, FINALIZER};
+use crate::report::object_key;
 
 /// Annotation on a managed CognitoClient: when it last asked Cognito to create its app client
 /// (RFC 3339). Durable proof that clients of its name created since then are its own.
@@ -60,7 +61,7 @@ pub async fn locate_or_create(
         if let Some(client) = cognito.describe_app_client(pool, id).await? {
             return Ok(Located::Known(client));
         }
-        warn!(object = %key(cc), client_id = id, "app client deleted outside Kubernetes; creating a new one");
+        warn!(object = %object_key(cc), client_id = id, "app client deleted outside Kubernetes; creating a new one");
     } else if let Some(started) = create_started(cc) {
         let mut found = recover(cognito, pool, &wanted.client_name, started).await?;
         if !found.is_empty() {
@@ -68,11 +69,8 @@ pub async fn locate_or_create(
             for extra in &found {
                 cognito.delete_app_client(pool, &extra.client_id).await?;
             }
-            info!(object = %key(cc), client_id = %client.client_id, deleted = found.len(), "recovered the app client of an interrupted create");
-            let client = match cognito.describe_app_client(pool, &client.client_id).await? {
-                Some(described) => described,
-                None => client,
-            };
+            info!(object = %object_key(cc), client_id = %client.client_id, deleted = found.len(), "recovered the app client of an interrupted create");
+            // `recover` described it already: its answer holds the secret.
             return Ok(Located::Recovered {
                 client,
                 deleted: found.len(),
@@ -81,7 +79,7 @@ pub async fn locate_or_create(
     }
     mark_create_started(api, cc, now).await?;
     let client = cognito.create_app_client(pool, wanted).await?;
-    info!(object = %key(cc), client_id = %client.client_id, "created app client");
+    info!(object = %object_key(cc), client_id = %client.client_id, "created app client");
     Ok(Located::Created(client))
 }
 
@@ -169,31 +167,4 @@ async fn mark_create_started(
     )
     .await?;
     Ok(())
-}
-
-/// Adds the finalizer if missing (a client created before the operator managed it, or adopted).
-pub async fn ensure_finalizer(
-    api: &Api<CognitoClient>,
-    cc: &CognitoClient,
-) -> Result<(), SyncError> {
-    if managed::has_finalizer(&cc.metadata) {
-        return Ok(());
-    }
-    Ok(managed::add_finalizer(api, cc).await?)
-}
-
-/// Removes the finalizer, letting Kubernetes delete the object (and its Secret).
-pub async fn remove_finalizer(
-    api: &Api<CognitoClient>,
-    cc: &CognitoClient,
-) -> Result<(), SyncError> {
-    Ok(managed::remove_finalizer(api, cc).await?)
-}
-
-fn key(cc: &CognitoClient) -> String {
-    format!(
-        "{}/{}",
-        cc.meta().namespace.as_deref().unwrap_or_default(),
-        cc.name_any()
-    )
 }

@@ -67,19 +67,9 @@ pub struct ManagedOutcome {
 
 /// The user pool a spec names, in its Region (the spec's, else the operator's).
 pub fn pool_of(cc: &CognitoClient, cognito: &CognitoApi) -> Result<UserPoolRef, SyncError> {
-    let region = cc
-        .spec
-        .region
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-        .or_else(|| cognito.default_region())
-        .ok_or(SyncError::NoRegion)?;
-    Ok(UserPoolRef {
-        region,
-        user_pool_id: cc.spec.user_pool_id.trim().to_owned(),
-    })
+    cognito
+        .user_pool(cc.spec.region.as_deref(), &cc.spec.user_pool_id)
+        .ok_or(SyncError::NoRegion)
 }
 
 /// The app client the spec asks for.
@@ -150,11 +140,11 @@ pub async fn sync(
             .await?;
     let (mut client, created) = match located {
         Located::Known(client) => {
-            app_client::ensure_finalizer(&api, cc).await?;
+            crate::managed::add_finalizer(&api, cc).await?;
             (client, false)
         }
         Located::Recovered { client, deleted } => {
-            app_client::ensure_finalizer(&api, cc).await?;
+            crate::managed::add_finalizer(&api, cc).await?;
             changes.push(ManagedChange::Recovered {
                 client_id: client.client_id.clone(),
                 deleted,

@@ -2,7 +2,7 @@
 
 use cognito_auth::credentials::ClientCredentials;
 
-use crate::cognito_api::{CognitoApi, UserPoolRef};
+use crate::cognito_api::CognitoApi;
 use crate::cognito_client::CognitoClientSpec;
 use crate::error::SyncError;
 
@@ -14,9 +14,8 @@ pub async fn read(
     spec: &CognitoClientSpec,
     client_id: &str,
 ) -> Result<ClientCredentials, SyncError> {
-    let region = spec_region
-        .map(str::to_owned)
-        .or_else(|| cognito.default_region())
+    let pool = cognito
+        .user_pool(spec_region, &spec.user_pool_id)
         .ok_or(SyncError::NoRegion)?;
     let what = format!("app client {client_id}");
     if spec
@@ -29,10 +28,6 @@ pub async fn read(
             detail: "spec.tokenEndpoint is required with an appClient source".into(),
         });
     }
-    let pool = UserPoolRef {
-        region,
-        user_pool_id: spec.user_pool_id.trim().to_owned(),
-    };
     let client = cognito
         .describe_app_client(&pool, client_id)
         .await?
