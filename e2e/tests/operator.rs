@@ -15,8 +15,7 @@ use std::time::Duration;
 use cognito_client_operator::cognito_client::{CognitoClient, CognitoClientSpec};
 use cognito_client_operator::managed::ROTATE_SECRET_ANNOTATION;
 use e2e::Service;
-use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use local_cognito::faults::TestIssuer;
@@ -34,22 +33,7 @@ async fn kube_client() -> kube::Client {
 /// The CRDs installed and a fresh namespace.
 async fn namespace(client: &kube::Client, prefix: &str) -> String {
     test_support::k8s_cluster::install_crds(client, cognito_client_operator::crd::crds()).await;
-    let name = format!("{prefix}-{}-{}", std::process::id(), rand_suffix());
-    let mut ns = Namespace::default();
-    ns.metadata.name = Some(name.clone());
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .expect("create namespace");
-    name
-}
-
-fn rand_suffix() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
-        % 100_000
+    test_support::k8s_cluster::create_namespace(client, prefix).await
 }
 
 /// local-cognito whose pool already has the AWS sample's resource server (`premium_api` with
@@ -93,14 +77,7 @@ fn managed_client(name: &str, token_endpoint: &str, overlap: &str) -> CognitoCli
     CognitoClient::new(name, spec)
 }
 
-fn data(secret: &Secret) -> BTreeMap<String, String> {
-    secret
-        .data
-        .iter()
-        .flatten()
-        .map(|(k, ByteString(v))| (k.clone(), String::from_utf8_lossy(v).into_owned()))
-        .collect()
-}
+use test_support::k8s_cluster::secret_data as data;
 
 /// The condition of `type_` of a CognitoClient: (status, reason).
 async fn condition(api: &Api<CognitoClient>, name: &str, type_: &str) -> Option<(String, String)> {

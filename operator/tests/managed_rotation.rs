@@ -82,6 +82,15 @@ fn secrets_of(idp: &TestIssuer, id: &str) -> usize {
         .map_or(0, |c| c.secrets)
 }
 
+/// How many of the pool's app clients are named `name`.
+fn clients_named(idp: &TestIssuer, name: &str) -> usize {
+    idp.pool()
+        .clients()
+        .iter()
+        .filter(|c| c.client_name == name)
+        .count()
+}
+
 /// Whether `secret` gets a token for `id` from the token endpoint right now.
 async fn works(idp: &TestIssuer, id: &str, secret: &str) -> bool {
     reqwest::Client::new()
@@ -261,13 +270,11 @@ async fn a_schedule_rotates_and_a_restart_mid_overlap_resumes_without_a_third_se
     assert_ne!(now["client_secret"], first["client_secret"]);
     assert!(works(&idp, &id, &now["client_secret"]).await);
     assert!(!works(&idp, &id, &first["client_secret"]).await);
-    let clients: Vec<_> = idp
-        .pool()
-        .clients()
-        .into_iter()
-        .filter(|c| c.client_name == format!("{ns}-s"))
-        .collect();
-    assert_eq!(clients.len(), 1, "one app client throughout");
+    assert_eq!(
+        clients_named(&idp, &format!("{ns}-s")),
+        1,
+        "one app client throughout"
+    );
     op.stop().await.unwrap();
 }
 
@@ -352,12 +359,7 @@ async fn a_scope_no_resource_server_grants_is_reported_and_retried_slowly_until_
     tokio::time::sleep(Duration::from_secs(8)).await;
     let attempts = idp.admin.calls("CreateUserPoolClient") - start;
     assert!(attempts <= 4, "{attempts} create attempts in 8 s");
-    assert!(
-        idp.pool()
-            .clients()
-            .iter()
-            .all(|c| c.client_name != format!("{ns}-u"))
-    );
+    assert_eq!(clients_named(&idp, &format!("{ns}-u")), 0);
     // Once a resource server defines the scope, the next attempt succeeds.
     let sdk = aws_sdk_cognitoidentityprovider::Client::new(&aws_at(idp.admin_endpoint()).await);
     sdk.create_resource_server()
@@ -470,12 +472,6 @@ async fn a_resource_server_defining_the_scope_wakes_the_waiting_client() {
         creates <= 3,
         "refused before (the status write re-triggers once), then created: {creates}"
     );
-    let named = idp
-        .pool()
-        .clients()
-        .into_iter()
-        .filter(|c| c.client_name == format!("{ns}-w"))
-        .count();
-    assert_eq!(named, 1);
+    assert_eq!(clients_named(&idp, &format!("{ns}-w")), 1);
     op.stop().await.unwrap();
 }

@@ -8,7 +8,6 @@ pub mod resource_server;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -16,10 +15,7 @@ use aws_config::SdkConfig;
 use cognito_client_operator::cognito_client::CognitoClient;
 use cognito_client_operator::metrics::Metrics;
 use cognito_client_operator::{Dependencies, RunError, Settings};
-use std::collections::BTreeMap;
 
-use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
@@ -87,19 +83,9 @@ pub async fn aws() -> SdkConfig {
     aws_at(&env().moto_url).await
 }
 
-/// A name unique across tests and runs.
-pub fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{prefix}-{:x}{}",
-        nanos ^ std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
-}
+// Each test binary includes this module and uses a part of it (as dead_code above).
+#[allow(unused_imports)]
+pub use test_support::k8s_cluster::unique_name as unique;
 
 /// Installs the CRDs (generated from the Rust types) and waits until they are established.
 pub async fn ensure_crd(client: &kube::Client) {
@@ -109,14 +95,7 @@ pub async fn ensure_crd(client: &kube::Client) {
 /// Creates a fresh namespace (the CRD installed) and returns its name.
 pub async fn namespace(client: &kube::Client, prefix: &str) -> String {
     ensure_crd(client).await;
-    let name = unique(prefix);
-    let ns: Api<Namespace> = Api::all(client.clone());
-    let mut obj = Namespace::default();
-    obj.metadata.name = Some(name.clone());
-    ns.create(&PostParams::default(), &obj)
-        .await
-        .expect("create namespace");
-    name
+    test_support::k8s_cluster::create_namespace(client, prefix).await
 }
 
 /// Applies every document of a YAML manifest by server-side apply.
@@ -299,15 +278,8 @@ pub async fn put_source(name: &str, value: &str) {
     }
 }
 
-/// A Secret's data as strings.
-pub fn data(secret: &Secret) -> BTreeMap<String, String> {
-    secret
-        .data
-        .iter()
-        .flatten()
-        .map(|(k, ByteString(v))| (k.clone(), String::from_utf8_lossy(v).into_owned()))
-        .collect()
-}
+#[allow(unused_imports)]
+pub use test_support::k8s_cluster::secret_data as data;
 
 /// The Ready condition's (status, reason) once observedGeneration caught up.
 pub async fn ready(client: &kube::Client, ns: &str, name: &str) -> Option<(String, String)> {

@@ -114,3 +114,45 @@ pub async fn install_crds(
         .await;
     }
 }
+
+/// A name unique across tests and runs, starting with `prefix` (a valid object name when
+/// `prefix` is one).
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .subsec_nanos();
+    format!(
+        "{prefix}-{:x}{}",
+        nanos ^ std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Creates a fresh namespace named after `prefix` ([`unique_name`]) and returns its name.
+pub async fn create_namespace(client: &kube::Client, prefix: &str) -> String {
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::api::{Api, PostParams};
+    let name = unique_name(prefix);
+    let mut namespace = Namespace::default();
+    namespace.metadata.name = Some(name.clone());
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+        .expect("create namespace");
+    name
+}
+
+/// A Secret's data as strings (lossy for non-UTF-8 values).
+pub fn secret_data(
+    secret: &k8s_openapi::api::core::v1::Secret,
+) -> std::collections::BTreeMap<String, String> {
+    secret
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), String::from_utf8_lossy(&v.0).into_owned()))
+        .collect()
+}
