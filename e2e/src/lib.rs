@@ -4,6 +4,10 @@
 //!
 //! - [`Service`]: `premium-content` and `content-consumer`, the binaries Cargo built into the
 //!   target folder next to the test executable (`target/debug/`), or into `E2E_BIN_DIR`.
+//! - [`pod_runtime`]: the rendered chart's pods as `docker run` settings (the one source the
+//!   container suite and `compose.yaml` are checked against).
+//! - [`docker`]: networks and containers through the docker client, for the container suite
+//!   (`tests/containers.rs`, feature `containers`, run by `scripts/check-images`).
 //!
 //! The tests in `tests/` are `#[ignore]`d because they need those tools and the binaries built
 //! first; `scripts/test` installs the tools (`scripts/install-test-tools`), builds everything
@@ -11,6 +15,9 @@
 //! tests) and runs all tests with `--include-ignored`. By hand: `cargo build -p premium-content
 //! -p content-consumer && cargo test -p e2e -- --include-ignored` (the binaries are used as they
 //! are in the target folder, so build them after changing them).
+
+pub mod docker;
+pub mod pod_runtime;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

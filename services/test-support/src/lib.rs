@@ -3,6 +3,7 @@
 //! - [`process`]: third-party test tools found ([`tool`]) and run as child processes
 //!   ([`Process`]), killed on drop with their output printed when a test panics.
 //! - [`k8s_cluster`]: the real Kubernetes API server ([`kubeconfig`], a client, CRDs installed).
+//! - [`load`]: steady HTTP load from concurrent workers, tallied as "N requests, M failed".
 //! - [`moto`]: `moto_server` (PyPI) as AWS Secrets Manager ([`Moto`]), and the secret the AWS
 //!   sample stores there ([`seed_secret_json`]).
 //! - [`oauth2_mock`]: `oauth2-mock-server` (npm) shaped like a Cognito user pool
@@ -17,6 +18,7 @@
 //! own stand-in, with faults a test controls, is `local_cognito::faults::TestIssuer`.
 
 pub mod k8s_cluster;
+pub mod load;
 pub mod moto;
 pub mod oauth2_mock;
 pub mod ports;
@@ -26,6 +28,7 @@ pub mod secret_volume;
 pub mod wait;
 
 pub use k8s_cluster::kubeconfig;
+pub use load::{Load, Tally};
 pub use moto::{Moto, REGION, seed_secret_json};
 pub use oauth2_mock::{Oauth2Cognito, PoolClient};
 pub use ports::{closed_url, free_port};

@@ -1,0 +1,171 @@
+//! Steady HTTP load from concurrent workers, tallied as "N requests, M failed": the figure the
+//! fault tests report and assert on.
+//!
+//! A request that never reached the server (connection refused or no route: the listener was
+//! gone) is counted apart as `refused`: it was never accepted, so a server shutting down
+//! gracefully may refuse it, but must not fail one it accepted. Everything else that is not the
+//! expected status (a reset or closed connection after acceptance, a timeout, another status)
+//! is `failed`, with a count per kind for the message.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Client, RequestBuilder, StatusCode};
+use tokio::task::JoinHandle;
+
+/// The outcome of a load run.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// Requests sent (every outcome below).
+    pub requests: u64,
+    /// Answered with the expected status.
+    pub ok: u64,
+    /// Never accepted: the connection was refused or had no route.
+    pub refused: u64,
+    /// Accepted (or not known to be refused) and then not answered with the expected status.
+    pub failed: u64,
+    /// `failed` and `refused` by kind ("status 502", "reset: ..."), counted.
+    pub kinds: BTreeMap<String, u64>,
+}
+
+impl fmt::Display for Tally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} requests, {} failed", self.requests, self.failed)?;
+        if self.refused > 0 {
+            write!(f, ", {} refused before acceptance", self.refused)?;
+        }
+        if !self.kinds.is_empty() {
+            write!(f, " {:?}", self.kinds)?;
+        }
+        Ok(())
+    }
+}
+
+/// Workers sending one request after another until [`Load::finish`].
+#[derive(Debug)]
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    requests: Arc<AtomicU64>,
+    tally: Arc<Mutex<Tally>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Load {
+    /// Starts `workers` tasks, each sending `request(&client)` in a loop (with `pause` between
+    /// its requests) and expecting `expected`. Each request gets `timeout` before it counts as
+    /// failed. Needs a multi-threaded Tokio runtime when the test also blocks.
+    pub fn start<F>(
+        client: Client,
+        workers: usize,
+        pause: Duration,
+        timeout: Duration,
+        expected: StatusCode,
+        request: F,
+    ) -> Self
+    where
+        F: Fn(&Client) -> RequestBuilder + Send + Sync + 'static,
+    {
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(AtomicU64::new(0));
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let request = Arc::new(request);
+        let workers = (0..workers)
+            .map(|_| {
+                let (client, stop, requests, tally, request) = (
+                    client.clone(),
+                    stop.clone(),
+                    requests.clone(),
+                    tally.clone(),
+                    request.clone(),
+                );
+                tokio::spawn(async move {
+                    while !stop.load(Ordering::SeqCst) {
+                        let outcome = request(&client).timeout(timeout).send().await;
+                        record(&mut tally.lock().expect("tally lock"), outcome, expected);
+                        requests.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(pause).await;
+                    }
+                })
+            })
+            .collect();
+        Self {
+            stop,
+            requests,
+            tally,
+            workers,
+        }
+    }
+
+    /// Requests completed so far (to wait until the load is flowing).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `more` further requests have completed (the load flows again).
+    pub async fn wait_for(&self, more: u64) {
+        let target = self.requests() + more;
+        while self.requests() < target {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A snapshot of the tally so far.
+    pub fn tally(&self) -> Tally {
+        self.tally.lock().expect("tally lock").clone()
+    }
+
+    /// Stops the workers (each finishes its request in flight) and returns the tally.
+    pub async fn finish(self) -> Tally {
+        self.stop.store(true, Ordering::SeqCst);
+        for worker in self.workers {
+            worker.await.expect("a load worker panicked");
+        }
+        Arc::try_unwrap(self.tally)
+            .expect("workers are done")
+            .into_inner()
+            .expect("tally lock")
+    }
+}
+
+/// Counts one request's outcome.
+fn record(tally: &mut Tally, outcome: reqwest::Result<reqwest::Response>, expected: StatusCode) {
+    tally.requests += 1;
+    match outcome {
+        Ok(response) if response.status() == expected => tally.ok += 1,
+        Ok(response) => {
+            tally.failed += 1;
+            *tally
+                .kinds
+                .entry(format!("status {}", response.status().as_u16()))
+                .or_default() += 1;
+        }
+        Err(error) if error.is_connect() => {
+            tally.refused += 1;
+            *tally.kinds.entry("refused".to_owned()).or_default() += 1;
+        }
+        Err(error) => {
+            tally.failed += 1;
+            *tally.kinds.entry(error_kind(&error)).or_default() += 1;
+        }
+    }
+}
+
+/// A short name for a transport error, with its innermost cause (e.g. "request: connection reset
+/// by peer").
+fn error_kind(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_body() || error.is_decode() {
+        "body"
+    } else {
+        "request"
+    };
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    format!("{kind}: {cause}")
+}
