@@ -1,10 +1,13 @@
-# syntax=docker/dockerfile:1.7
-#
-# One image per binary, all from one build of the workspace:
+# One image per binary, all from one build of the workspace (BuildKit: DOCKER_BUILDKIT=1 or buildx):
 #
 #   docker build --target premium-content         -t cognito-m2m/premium-content:0.1.0 .
 #   docker build --target content-consumer        -t cognito-m2m/content-consumer:0.1.0 .
 #   docker build --target cognito-client-operator -t cognito-m2m/cognito-client-operator:0.1.0 .
+#   docker build --target local-cognito           -t cognito-m2m/local-cognito:0.1.0 .  # dev only
+#
+# No `# syntax=` line: it would make every build download a frontend image, and the frontend
+# built into Docker Engine 20.10 and later already understands `RUN --mount`, all this file uses.
+# scripts/check-images builds every target and runs the images as the chart runs the pods.
 #
 # Why one image per binary rather than one image holding all three: each Deployment then pulls
 # and runs only the code it needs (the operator's AWS SDKs and kube client stay out of the
@@ -27,9 +30,10 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
     cargo build --release --locked \
         --bin premium-content --bin content-consumer --bin cognito-client-operator \
+        --bin local-cognito \
     && mkdir -p /out/bin \
     && cp target/release/premium-content target/release/content-consumer \
-          target/release/cognito-client-operator /out/bin/
+          target/release/cognito-client-operator target/release/local-cognito /out/bin/
 
 # The runtime file system: the shared libraries the binaries load (as ldd lists them, with the
 # dynamic loader), the CA bundle for TLS to Cognito, Secrets Manager and the API server, and
@@ -53,6 +57,18 @@ ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
     LISTEN_ADDR=0.0.0.0:8080
 USER 65532:65532
 EXPOSE 8080
+
+# Development and tests only, never production: the Cognito stand-in (token endpoint, JWKS, admin
+# API) for compose.yaml and the container tests. Its keys live in memory and anyone who reaches it
+# gets tokens. Not the last stage, so `docker build .` without --target never yields it.
+FROM runtime AS local-cognito
+COPY --from=builder /out/bin/local-cognito /usr/local/bin/local-cognito
+LABEL org.opencontainers.image.title="local-cognito" \
+      org.opencontainers.image.description="DEVELOPMENT AND TESTS ONLY, NEVER PRODUCTION: a Cognito stand-in issuing client-credentials tokens" \
+      dev.cognito-m2m.development-only="true"
+ENV LISTEN_ADDR=0.0.0.0:9229
+EXPOSE 9229
+ENTRYPOINT ["/usr/local/bin/local-cognito"]
 
 FROM runtime AS premium-content
 COPY --from=builder /out/bin/premium-content /usr/local/bin/premium-content
