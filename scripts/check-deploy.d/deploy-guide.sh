@@ -243,6 +243,30 @@ guide_after_without_helm() {
 
 # --- In check-deploy ---------------------------------------------------------------------------
 
+# What keeps the documents and their test together: doc_blocks.py refuses a marker it does not
+# know, a hook or stand-in matching nothing, and an excerpt the source does not run.
+static_deploy_guide_checks() {
+  step "the documents' shell blocks: markers, hooks, stand-ins and excerpts fit"
+  local blocks="$ROOT/scripts/check-deploy.d/doc_blocks.py" doc="$WORK/doc.md"
+  expect_doc_refusal() {  # expect_doc_refusal WHAT MESSAGE DOC_TEXT [ARGS...]
+    local what=$1 message=$2
+    printf '%s\n' "$3" >"$doc"
+    shift 3
+    if "$PY" "$blocks" "$doc" "$@" >/dev/null 2>"$WORK/doc-refusal.txt"; then
+      die "doc_blocks.py accepted $what"
+    fi
+    grep -qF -- "$message" "$WORK/doc-refusal.txt" || { cat "$WORK/doc-refusal.txt" >&2; die "doc_blocks.py refused $what without saying '$message'"; }
+  }
+  expect_doc_refusal "a misspelt marker" "unknown marker 'not-run-hear'" $'```bash not-run-hear\necho hi\n```'
+  expect_doc_refusal "a hook matching no block" "matches run blocks at lines []" $'```bash\necho hi\n```' --hook 'helm install=f'
+  expect_doc_refusal "a hook on a skipped block only" "matches run blocks at lines []" $'```bash not-run-here\nhelm install x\n```' --hook 'helm install=f'
+  expect_doc_refusal "a stand-in for a line that is not there" "not exactly one line" $'```bash\necho hi\n```' --replace '^ALB=.*=>ALB=x'
+  expect_doc_refusal "an excerpt the source does not run" "excerpt commands not run" $'```sh excerpt\nhelm upgrade x\n```' --excerpt-of "$ROOT/$GUIDE_DOC"
+  "$PY" "$blocks" "$ROOT/README.md" --excerpt-of "$ROOT/$GUIDE_DOC" >/dev/null || die "README.md's excerpt of $GUIDE_DOC"
+  "$PY" "$blocks" "$ROOT/$GUIDE_DOC" >/dev/null || die "$GUIDE_DOC's shell blocks"
+  log "misspelt markers, unmatched hooks and stand-ins, and foreign excerpts are refused; README.md and $GUIDE_DOC parse"
+}
+
 live_deploy_guide_checks() {
   step "$GUIDE_DOC, executed against moto, local-cognito and the test API server"
   local guide_work="$WORK/guide" pool=us-east-1_GuideTest1 moto_port cognito_port side_port rc=0
