@@ -785,20 +785,11 @@ async fn only_client_credentials_clients_get_tokens() {
 #[tokio::test]
 async fn the_pool_and_its_domain_follow_cognitos_rules() {
     let (issuer, client) = with_premium_api().await;
-    let pool = client
-        .create_user_pool()
-        .pool_name("cognito-m2m")
-        .send()
-        .await
-        .unwrap();
+    let create_pool = |name: &str| client.create_user_pool().pool_name(name).send();
+    let pool = create_pool("cognito-m2m").await.unwrap();
     let pool = pool.user_pool().unwrap();
     assert_eq!((pool.id(), pool.name()), (Some(POOL), Some("cognito-m2m")));
-    let again = client
-        .create_user_pool()
-        .pool_name("second")
-        .send()
-        .await
-        .unwrap_err();
+    let again = create_pool("second").await.unwrap_err();
     assert_eq!(code(&again), "LimitExceededException");
 
     let domain = |prefix: &str| {
