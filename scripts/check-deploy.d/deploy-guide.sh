@@ -335,7 +335,9 @@ live_deploy_guide_checks() {
       AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="http://127.0.0.1:$cognito_port" \
       AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
       AWS_DEFAULT_REGION=us-east-1   # the AWS CLI here is v1 (v2 is not on PyPI), which reads no AWS_REGION
-    bash ${DOCS_TRACE:+-x} "$guide_work/guide.sh"   # DOCS_TRACE=1: trace every command
+    # DOCS_TRACE=1: trace every command. A step that hangs (a wait that never ends) fails after
+    # DOCS_TIMEOUT seconds instead of holding CI.
+    timeout "${DOCS_TIMEOUT:-1200}" bash ${DOCS_TRACE:+-x} "$guide_work/guide.sh"
   ) || rc=$?
   while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$guide_work/pids"
   while read -r pid; do wait "$pid" 2>/dev/null || true; done <"$guide_work/pids"

@@ -46,8 +46,9 @@ live_readme_checks() {
     export ROOT PY GUIDE_WORK="$readme_work"
     for pair in "${ports[@]}"; do export "README_PORT_${pair%=*}=${pair#*=}"; done
     touch "$readme_work/pids"
-    # Its own process group: the README's `cargo run ... &` leave children that cargo does not stop.
-    setsid bash "$readme_work/readme.sh" &
+    # Its own process group: the README's `cargo run ... &` leave children that cargo does not
+    # stop. timeout (DOCS_TIMEOUT seconds) signals that whole group if a step hangs.
+    setsid timeout "${DOCS_TIMEOUT:-1200}" bash ${DOCS_TRACE:+-x} "$readme_work/readme.sh" &
     pid=$!
     wait "$pid" || rc=$?
     kill -TERM -- "-$pid" 2>/dev/null || true
