@@ -140,16 +140,16 @@ live_managed_resource_checks() {
   kubectl create namespace "$ns" >/dev/null
 
   step "the API server validates the managed kinds against the CRDs"
-  kubectl apply -n "$ns" -f "$ROOT/k8s/example-cognitoresourceserver.yaml" -f "$ROOT/k8s/example-cognitoclient-managed.yaml" >&2 \
+  kubectl apply -n "$ns" -f "$ROOT/k8s/examples/example-cognitoresourceserver.yaml" -f "$ROOT/k8s/examples/example-cognitoclient-managed.yaml" >&2 \
     || die "the server refused the k8s/ examples of the managed kinds"
   local bad
   for bad in 's/deletionPolicy: Delete/deletionPolicy: Keep/' 's/^  identifier: .*//' 's/    - name: read/    - description: no name/'; do
-    if sed "$bad" "$ROOT/k8s/example-cognitoresourceserver.yaml" | kubectl apply --dry-run=server -n "$ns" -f - >/dev/null 2>"$WORK/refused.txt"; then
+    if sed "$bad" "$ROOT/k8s/examples/example-cognitoresourceserver.yaml" | kubectl apply --dry-run=server -n "$ns" -f - >/dev/null 2>"$WORK/refused.txt"; then
       die "the server accepted a CognitoResourceServer edited with $bad"
     fi
     log "refused by the CRD schema ($bad): $(grep -o 'spec[^ ]*: [^,]*' "$WORK/refused.txt" | head -1)"
   done
-  if sed 's/deletionPolicy: Delete/deletionPolicy: retain/' "$ROOT/k8s/example-cognitoclient-managed.yaml" \
+  if sed 's/deletionPolicy: Delete/deletionPolicy: retain/' "$ROOT/k8s/examples/example-cognitoclient-managed.yaml" \
       | kubectl apply --dry-run=server -n "$ns" -f - >/dev/null 2>&1; then
     die "the server accepted a managed CognitoClient with deletionPolicy: retain"
   fi
@@ -186,7 +186,7 @@ print(f"[check-deploy] kubectl get cogc: {cc}", file=sys.stderr)
 PYEOF
   kubectl get cogrs -n "$ns" | grep -q REASON && die "REASON is a wide column (priority 1) but kubectl get shows it"
 
-  kubectl delete -n "$ns" -f "$ROOT/k8s/example-cognitoresourceserver.yaml" -f "$ROOT/k8s/example-cognitoclient-managed.yaml" --wait=true >/dev/null
+  kubectl delete -n "$ns" -f "$ROOT/k8s/examples/example-cognitoresourceserver.yaml" -f "$ROOT/k8s/examples/example-cognitoclient-managed.yaml" --wait=true >/dev/null
 
   step "helm install with ci/managed-values.yaml: the server takes the chart's managed resources"
   helm install managed "$CHART" -n "$ns" -f "$MANAGED_VALUES" >/dev/null 2>"$WORK/install-managed.txt" \

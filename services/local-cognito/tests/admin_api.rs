@@ -683,7 +683,7 @@ async fn protocol_errors_are_aws_shaped() {
             .body(body)
             .send()
     };
-    let unknown = post("AWSCognitoIdentityProviderService.CreateUserPool", "{}")
+    let unknown = post("AWSCognitoIdentityProviderService.AdminCreateUser", "{}")
         .await
         .unwrap();
     assert_eq!(unknown.status(), 400);
@@ -777,4 +777,76 @@ async fn only_client_credentials_clients_get_tokens() {
             .0,
         200
     );
+}
+
+/// The pool and its domain as a deploy script creates and deletes them with the AWS CLI:
+/// Cognito's rules for prefix domains (the pattern, the reserved words) hold here, where moto
+/// accepts any string.
+#[tokio::test]
+async fn the_pool_and_its_domain_follow_cognitos_rules() {
+    let (issuer, client) = with_premium_api().await;
+    let create_pool = |name: &str| client.create_user_pool().pool_name(name).send();
+    let pool = create_pool("cognito-m2m").await.unwrap();
+    let pool = pool.user_pool().unwrap();
+    assert_eq!((pool.id(), pool.name()), (Some(POOL), Some("cognito-m2m")));
+    let again = create_pool("second").await.unwrap_err();
+    assert_eq!(code(&again), "LimitExceededException");
+
+    let domain = |prefix: &str| {
+        client
+            .create_user_pool_domain()
+            .user_pool_id(POOL)
+            .domain(prefix)
+            .send()
+    };
+    for (prefix, message) in [
+        (
+            "cognito-m2m-123456789012",
+            "Domain cannot contain reserved word: cognito",
+        ),
+        ("my-aws-m2m", "Domain cannot contain reserved word: aws"),
+        ("amazon-m2m", "Domain cannot contain reserved word: amazon"),
+        ("M2M", "The domain name contains an invalid character"),
+        ("m2m-", "The domain name contains an invalid character"),
+    ] {
+        let refused = domain(prefix).await.unwrap_err();
+        assert_eq!(code(&refused), "InvalidParameterException", "{prefix}");
+        assert!(
+            refused.message().unwrap_or_default().starts_with(message),
+            "{prefix}: {:?}",
+            refused.message()
+        );
+    }
+    assert_eq!(issuer.pool().domain(), None);
+    domain("m2m-123456789012").await.unwrap();
+    assert_eq!(
+        code(&domain("m2m-second").await.unwrap_err()),
+        "InvalidParameterException"
+    );
+    let described = client
+        .describe_user_pool_domain()
+        .domain("m2m-123456789012")
+        .send()
+        .await
+        .unwrap();
+    let description = described.domain_description().unwrap();
+    assert_eq!(
+        (description.user_pool_id(), description.domain()),
+        (Some(POOL), Some("m2m-123456789012"))
+    );
+
+    let delete_pool = || client.delete_user_pool().user_pool_id(POOL).send();
+    let refused = delete_pool().await.unwrap_err();
+    assert_eq!(code(&refused), "InvalidParameterException");
+    assert!(!issuer.pool().resource_servers().is_empty());
+    client
+        .delete_user_pool_domain()
+        .user_pool_id(POOL)
+        .domain("m2m-123456789012")
+        .send()
+        .await
+        .unwrap();
+    delete_pool().await.unwrap();
+    assert!(issuer.pool().resource_servers().is_empty());
+    assert!(issuer.pool().clients().is_empty());
 }

@@ -6,8 +6,8 @@
 //! server may change the pool, which is one more reason it is for development and tests only.
 //!
 //! It changes the same registry ([`crate::pool::Pool`]) the token endpoint reads, so what it
-//! does is seen by the next token request. Modules: `resource_servers`, `user_pool_clients`,
-//! `client_secrets` (each operation's request and answer), `controls` (call counters, the
+//! does is seen by the next token request. Modules: `user_pools` (the pool and its domain),
+//! `resource_servers`, `user_pool_clients`, `client_secrets` (each operation's request and answer), `controls` (call counters, the
 //! request-rate quota and the hold fault) and `error` (the one mapping to AWS's error body).
 
 mod client_secrets;
@@ -15,6 +15,7 @@ mod controls;
 mod error;
 mod resource_servers;
 mod user_pool_clients;
+mod user_pools;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -35,7 +36,12 @@ pub const AMZ_JSON: &str = "application/x-amz-json-1.1";
 pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
 /// The operations served, by name.
-pub const OPERATIONS: [&str; 13] = [
+pub const OPERATIONS: [&str; 18] = [
+    "CreateUserPool",
+    "DeleteUserPool",
+    "CreateUserPoolDomain",
+    "DeleteUserPoolDomain",
+    "DescribeUserPoolDomain",
     "CreateResourceServer",
     "DescribeResourceServer",
     "UpdateResourceServer",
@@ -101,7 +107,8 @@ pub(crate) async fn dispatch(
         return Err(ApiError::TooManyRequests);
     }
     let pool = issuer.pool();
-    let result = resource_servers::handle(pool, operation, &body)
+    let result = user_pools::handle(pool, operation, &body)
+        .or_else(|| resource_servers::handle(pool, operation, &body))
         .or_else(|| user_pool_clients::handle(pool, operation, &body))
         .or_else(|| client_secrets::handle(pool, operation, &body))
         .ok_or_else(|| ApiError::UnknownOperation(operation.to_owned()))?;

@@ -3,9 +3,10 @@
 //! configured clients all share, so a client created or rotated through the API gets tokens at
 //! once and a deleted one is refused at once.
 //!
-//! One concern per module: `resource_servers`, `clients` (app clients), `client_settings` (the
-//! rules of their settings), `constraints` (string rules the reference repeats), `secrets` (up
-//! to two secrets per client) and `error` (Cognito's exceptions).
+//! One concern per module: `user_pool` (the pool's name and prefix domain), `resource_servers`,
+//! `clients` (app clients), `client_settings` (the rules of their settings), `constraints`
+//! (string rules the reference repeats), `secrets` (up to two secrets per client) and `error`
+//! (Cognito's exceptions).
 
 mod client_settings;
 mod clients;
@@ -13,6 +14,7 @@ mod constraints;
 mod error;
 mod resource_servers;
 mod secrets;
+mod user_pool;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -30,6 +32,7 @@ pub use clients::UserPoolClient;
 pub use error::PoolError;
 pub use resource_servers::{ResourceServer, ResourceServerScope};
 pub use secrets::{ClientSecret, MAX_SECRETS};
+pub use user_pool::{RESERVED_DOMAIN_WORDS, UserPoolDescription, validate_domain_prefix};
 
 /// The pool's registry. Shared (`Arc`) by the issuer and the admin API; every method locks it
 /// briefly, so changes are seen by the next token request.
@@ -50,6 +53,7 @@ impl std::fmt::Debug for Pool {
 
 #[derive(Default)]
 struct State {
+    user_pool: user_pool::UserPoolSettings,
     resource_servers: BTreeMap<String, ResourceServer>,
     clients: BTreeMap<String, UserPoolClient>,
 }
