@@ -4,6 +4,7 @@
 //!
 //! - [`Service`]: `premium-content` and `content-consumer`, the binaries Cargo built into the
 //!   target folder next to the test executable (`target/debug/`), or into `E2E_BIN_DIR`.
+//! - [`load`]: steady load on kept-alive connections, tallied as "N requests, M failed".
 //!
 //! The tests in `tests/` are `#[ignore]`d because they need those tools and the binaries built
 //! first; `scripts/test` installs the tools (`scripts/install-test-tools`), builds everything
@@ -11,6 +12,8 @@
 //! tests) and runs all tests with `--include-ignored`. By hand: `cargo build -p premium-content
 //! -p content-consumer && cargo test -p e2e -- --include-ignored` (the binaries are used as they
 //! are in the target folder, so build them after changing them).
+
+pub mod load;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -40,6 +40,10 @@ pub const DEFAULT_SHUTDOWN_DELAY: Duration = Duration::from_secs(15);
 /// `terminationGracePeriodSeconds` is `SHUTDOWN_DELAY` + this + 5 s of margin.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Time between pausing the accept thread and stopping the workers, for connections already
+/// accepted to reach a worker (an in-process channel: microseconds, unless the machine is busy).
+const ACCEPT_HANDOVER: Duration = Duration::from_millis(100);
+
 /// The shutdown variable, for a server binary's settings (`#[command(flatten)]`).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct ShutdownArgs {
@@ -166,6 +170,11 @@ pub fn on_signals(
             drain_timeout_ms = settings.drain_timeout.as_millis() as u64,
             "listener closed; draining requests in flight"
         );
+        // Accepting stops first, the workers only once they have taken what was accepted:
+        // actix-server closes, unanswered, the connections its accept thread hands to a worker
+        // that is already stopping.
+        server.pause().await;
+        tokio::time::sleep(ACCEPT_HANDOVER).await;
         server.stop(true).await;
     });
     Ok(())
