@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use e2e::Service;
 use e2e::load::Load;
@@ -91,14 +91,10 @@ async fn content_consumer_through_rolling_restarts_of_premium_content_fails_no_c
     for round in 1..=2 {
         let new = premium(&issuer).await;
         old.process.terminate();
+        let signalled = Instant::now();
         tokio::time::sleep(ENDPOINT_LAG).await;
         service.set_endpoint(address(&new));
-        let status = old
-            .process
-            .exited_within(EXIT_LIMIT)
-            .await
-            .expect("the old premium-content exits");
-        assert!(status.success(), "round {round}: clean exit: {status:?}");
+        old.clean_exit(signalled, EXIT_LIMIT).await;
         load.wait_for(300).await;
         println!("after restart {round}: {}", load.tally());
         old = new;

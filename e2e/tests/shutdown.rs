@@ -40,10 +40,11 @@ fn premium_env(issuer: &TestIssuer, delay: Duration) -> BTreeMap<&'static str, S
     ])
 }
 
-/// Runs the sequence against `service` (started with SHUTDOWN_DELAY = [`DELAY`]) and returns the
-/// time from SIGTERM to exit.
-async fn check_sequence(mut service: Service) -> Duration {
+/// Starts binary `name` with `env` and SHUTDOWN_DELAY = [`DELAY`], then checks its sequence.
+async fn check_sequence(name: &str, mut env: BTreeMap<&'static str, String>) {
+    env.insert("SHUTDOWN_DELAY", format!("{}ms", DELAY.as_millis()));
     let kept = reqwest::Client::new();
+    let mut service = Service::start(name, &env, "/readyz", &kept).await;
     let readyz = format!("{}/readyz", service.base);
     assert_eq!(kept.get(&readyz).send().await.unwrap().status(), 200);
 
@@ -75,13 +76,7 @@ async fn check_sequence(mut service: Service) -> Duration {
         );
     }
 
-    let status = service
-        .process
-        .exited_within(EXIT_LIMIT)
-        .await
-        .expect("the process exits after the delay and the drain");
-    let exit = signalled.elapsed();
-    assert!(status.success(), "clean exit: {status:?}");
+    let exit = service.clean_exit(signalled, EXIT_LIMIT).await;
     assert!(
         exit >= DELAY,
         "kept serving for SHUTDOWN_DELAY: exited after {exit:?}"
@@ -91,40 +86,27 @@ async fn check_sequence(mut service: Service) -> Duration {
         after.is_err_and(|e| e.is_connect()),
         "no listener after exit"
     );
-    exit
+    println!("{name}: SIGTERM to exit {exit:?} (SHUTDOWN_DELAY {DELAY:?})");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the built binaries; scripts/test runs it"]
 async fn premium_content_on_sigterm_fails_readiness_keeps_accepting_for_the_delay_then_exits() {
     let issuer = issuer();
-    let http = reqwest::Client::new();
-    let premium = Service::start(
-        "premium-content",
-        &premium_env(&issuer, DELAY),
-        "/readyz",
-        &http,
-    )
-    .await;
-    let exit = check_sequence(premium).await;
-    println!("premium-content: SIGTERM to exit {exit:?} (SHUTDOWN_DELAY {DELAY:?})");
+    check_sequence("premium-content", premium_env(&issuer, DELAY)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the built binaries; scripts/test runs it"]
 async fn content_consumer_on_sigterm_fails_readiness_keeps_accepting_for_the_delay_then_exits() {
     let issuer = issuer();
-    let http = reqwest::Client::new();
     let env = BTreeMap::from([
         ("PREMIUM_API_URL", test_support::closed_url("/home/premium")),
         ("COGNITO_CLIENT_ID", CLIENT_ID.to_owned()),
         ("COGNITO_CLIENT_SECRET", SECRET.to_owned()),
         ("COGNITO_TOKEN_URL", issuer.token_endpoint()),
-        ("SHUTDOWN_DELAY", format!("{}ms", DELAY.as_millis())),
     ]);
-    let consumer = Service::start("content-consumer", &env, "/readyz", &http).await;
-    let exit = check_sequence(consumer).await;
-    println!("content-consumer: SIGTERM to exit {exit:?} (SHUTDOWN_DELAY {DELAY:?})");
+    check_sequence("content-consumer", env).await;
 }
 
 /// Clients on kept-alive connections call premium-content's protected route without pause while
@@ -154,12 +136,7 @@ async fn sigterm_under_kept_alive_load_fails_no_accepted_request() {
     let before = load.tally();
     premium.process.terminate();
     let signalled = Instant::now();
-    let status = premium
-        .process
-        .exited_within(EXIT_LIMIT)
-        .await
-        .expect("premium-content exits under load");
-    let exit = signalled.elapsed();
+    let exit = premium.clean_exit(signalled, EXIT_LIMIT).await;
     let tally = load.finish().await;
     let queued_when_closed = tally.kinds.get(RESET).copied().unwrap_or(0);
     println!(
@@ -170,7 +147,6 @@ async fn sigterm_under_kept_alive_load_fails_no_accepted_request() {
         queued_when_closed,
         tally.refused
     );
-    assert!(status.success(), "clean exit: {status:?}");
     assert!(queued_when_closed <= CLIENTS as u64, "{tally}");
     assert_eq!(
         tally.failed - queued_when_closed,
