@@ -55,11 +55,12 @@ pub enum StartError {
 }
 
 /// Builds the service on `listener` and returns the running server (await it, or spawn it and
-/// stop it with `server.handle().stop(true)`). SIGTERM or SIGINT runs the shutdown sequence of
-/// [`telemetry::shutdown`] with `settings.shutdown`: `/readyz` fails at once, the server stops
-/// accepting after the delay, and the returned server completes once drained. Starts loading the signing keys of every issuer
+/// stop it with `server.handle().stop(true)`). Starts loading the signing keys of every issuer
 /// in the background; `/readyz` answers 503 until those of at least one are loaded (see
-/// [`TrustedIssuers::is_ready`]). Must be called within a tokio runtime.
+/// [`TrustedIssuers::is_ready`]). SIGTERM or SIGINT runs the shutdown sequence of
+/// [`telemetry::shutdown`] with `settings.shutdown`: `/readyz` fails at once, the server stops
+/// accepting after the delay, and the returned server completes once drained. Must be called
+/// within a tokio runtime.
 pub async fn start(settings: Settings, listener: TcpListener) -> Result<Server, StartError> {
     let verifier = Arc::new(verifier(&settings)?);
     let metrics = Arc::new(Metrics::new(verifier.clone()));
