@@ -22,6 +22,7 @@ pub mod pod_runtime;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use test_support::{Process, free_port, wait_until_ok};
 
@@ -81,5 +82,17 @@ impl Service {
         let base = format!("http://127.0.0.1:{port}");
         wait_until_ok(http, &format!("{base}{ready_path}"), &process).await;
         Self { process, base }
+    }
+
+    /// Waits up to `limit` for the process to exit after the SIGTERM sent at `signalled`;
+    /// panics unless it exits 0 in time. Returns the time from the signal to the exit.
+    pub async fn clean_exit(&mut self, signalled: Instant, limit: Duration) -> Duration {
+        let status = self
+            .process
+            .exited_within(limit)
+            .await
+            .expect("the process exits after SIGTERM");
+        assert!(status.success(), "clean exit: {status:?}");
+        signalled.elapsed()
     }
 }

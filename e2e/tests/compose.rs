@@ -1,5 +1,5 @@
 //! `compose.yaml` runs each service as the chart runs its pod: the same user, read-only root file
-//! system, capabilities and privilege-escalation setting, read from the rendered chart
+//! system, capabilities, privilege-escalation setting and grace period, read from the rendered chart
 //! (`e2e::pod_runtime`), so the two cannot drift. (local-cognito, not in the chart, must run as
 //! premium-content does.) scripts/check-images also brings the file up and makes the seed calls.
 
@@ -53,8 +53,13 @@ fn compose_runs_each_service_as_the_chart_runs_its_pod() {
         ("content-consumer", "content-consumer"),
         ("local-cognito", "premium-content"),
     ] {
-        let mut expected: Vec<String> = chart
-            .pod(pod)
+        let runtime = chart.pod(pod);
+        assert_eq!(
+            compose["services"][service]["stop_grace_period"],
+            format!("{}s", runtime.grace.as_secs()),
+            "compose.yaml's {service}: stop_grace_period is the pod's terminationGracePeriodSeconds"
+        );
+        let mut expected: Vec<String> = runtime
             .security_args
             .into_iter()
             // Limits and fsGroup are the cluster's business; compose leaves them to the user.

@@ -116,6 +116,13 @@ readinessProbe:
   failureThreshold: 2
 {{- end }}
 
+{{/* premium-content's and content-consumer's grace period: SHUTDOWN_DELAY, then the binaries'
+     DRAIN_TIMEOUT (10 s, telemetry::shutdown) for requests in flight, then 5 s of margin before
+     the kubelet's SIGKILL. */}}
+{{- define "cognito-m2m.terminationGracePeriodSeconds" -}}
+{{- add (int .Values.shutdown.delaySeconds) 10 5 }}
+{{- end }}
+
 {{/* API version for PodDisruptionBudget: policy/v1 where served (1.21+), else policy/v1beta1.
      helm lint/template only know the kube version (--kube-version), so both are asked. */}}
 {{- define "cognito-m2m.pdbApiVersion" -}}

@@ -65,6 +65,10 @@ pub struct Config {
     #[command(flatten)]
     pub log: telemetry::LogArgs,
 
+    /// SHUTDOWN_DELAY, read the same way by every server (the `telemetry` crate).
+    #[command(flatten)]
+    pub shutdown: telemetry::shutdown::ShutdownArgs,
+
     /// Time allowed to open a connection to Cognito or premium content.
     #[arg(long, env = "CONNECT_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
     pub connect_timeout: Duration,
@@ -77,7 +81,8 @@ pub struct Config {
     #[arg(long, env = "TOKEN_DEADLINE", default_value = "5s", value_parser = humantime::parse_duration)]
     pub token_deadline: Duration,
 
-    /// Time allowed for one call to premium content.
+    /// Time a caller waits at most for premium content's answer, the one retry of a GET
+    /// included.
     #[arg(long, env = "PREMIUM_API_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub premium_api_timeout: Duration,
 }
@@ -160,6 +165,7 @@ impl Config {
             },
             connect_timeout: self.connect_timeout,
             premium_api_timeout: self.premium_api_timeout,
+            shutdown: self.shutdown.settings(),
         })
     }
 

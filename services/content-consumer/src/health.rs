@@ -1,7 +1,9 @@
-//! Probes: `/healthz` (liveness) and `/readyz` (readiness: client credentials loaded).
+//! Probes: `/healthz` (liveness) and `/readyz` (readiness: client credentials loaded, and not
+//! shutting down).
 
 use actix_web::{HttpResponse, web};
 use cognito_auth::token_cache::TokenCache;
+use telemetry::shutdown::Draining;
 
 /// Registers both probes; `/readyz` asks the [`TokenCache`] in the app data.
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
@@ -14,7 +16,11 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn readyz(tokens: web::Data<TokenCache>) -> HttpResponse {
+async fn readyz(tokens: web::Data<TokenCache>, draining: web::Data<Draining>) -> HttpResponse {
+    if draining.is_draining() {
+        return HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "status": "shutting down" }));
+    }
     // Asking for the credentials (not just peeking) lets a source that failed at startup, such
     // as an unreachable Secrets Manager, recover through the readiness probe.
     match tokens.credentials().current().await {

@@ -20,12 +20,14 @@ pub mod settings;
 
 use std::sync::Arc;
 
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use cognito_auth::credentials::{
     ClientCredentials, CredentialsError, CredentialsProvider, DirSource, SecretsManagerSource,
 };
 use cognito_auth::token_cache::TokenCache;
 use cognito_auth::token_client::TokenClient;
+use telemetry::shutdown::{self, Draining};
 
 pub use config::{Config, ConfigError};
 pub use error::ConsumerError;
@@ -42,21 +44,23 @@ pub enum StartError {
     /// The HTTP client could not be built.
     #[error("HTTP client: {0}")]
     HttpClient(#[from] reqwest::Error),
-    /// The listener could not be used.
+    /// The listener could not be used, or the SIGTERM/SIGINT handlers installed.
     #[error("listener: {0}")]
     Listen(#[from] std::io::Error),
 }
 
 /// Builds the service on `listener` and returns the running (not yet awaited) server.
+/// SIGTERM or SIGINT runs the shutdown sequence of [`telemetry::shutdown`] with
+/// `settings.shutdown`: `/readyz` fails at once, the server stops accepting after the delay,
+/// and the returned server completes once drained.
 pub async fn start(
     settings: Settings,
     listener: std::net::TcpListener,
 ) -> Result<actix_web::dev::Server, StartError> {
-    // One client, one connection pool, for Cognito and premium content alike.
-    let http = reqwest::Client::builder()
-        .connect_timeout(settings.connect_timeout)
-        .user_agent(concat!("content-consumer/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+    // One client, one connection pool, for Cognito and premium content alike; and one that
+    // never reuses a connection, for premium_api's one retry.
+    let http = http_client(&settings).build()?;
+    let fresh = http_client(&settings).pool_max_idle_per_host(0).build()?;
     let token_url = settings.token_url.as_ref().map(reqwest::Url::to_string);
     let credentials = credentials_provider(&settings.credentials, &token_url).await?;
     let metrics = Arc::new(Metrics::new());
@@ -67,6 +71,7 @@ pub async fn start(
         .build();
     let premium = web::Data::new(PremiumApi {
         http,
+        fresh,
         tokens: tokens.clone(),
         url: settings.premium_api_url.clone(),
         timeout: settings.premium_api_timeout,
@@ -76,6 +81,8 @@ pub async fn start(
     });
     let tokens = web::Data::new(tokens);
     let metrics = web::Data::from(metrics);
+    let draining = Draining::default();
+    let draining_data = web::Data::new(draining.clone());
     tracing::info!(
         premium_api_url = %settings.premium_api_url,
         read_scope = %settings.scopes.read,
@@ -88,13 +95,26 @@ pub async fn start(
             .app_data(premium.clone())
             .app_data(tokens.clone())
             .app_data(metrics.clone())
+            .app_data(draining_data.clone())
+            .wrap(from_fn(shutdown::close_connections_when_draining))
             .configure(routes::configure)
             .configure(health::configure)
             .configure(metrics::configure)
     })
+    // SIGTERM runs the shared shutdown sequence (`on_signals` below), not actix's own.
+    .disable_signals()
+    .shutdown_timeout(settings.shutdown.drain_timeout_secs())
     .listen(listener)?
     .run();
+    shutdown::on_signals(server.handle(), draining, settings.shutdown)?;
     Ok(server)
+}
+
+/// The settings every HTTP client of the service shares.
+fn http_client(settings: &Settings) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .user_agent(concat!("content-consumer/", env!("CARGO_PKG_VERSION")))
 }
 
 /// The credentials provider of `source`; fixed credentials get `token_url` as their endpoint.

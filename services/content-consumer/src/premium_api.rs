@@ -19,11 +19,16 @@ pub(crate) struct PremiumResponse {
     pub body: web::Bytes,
 }
 
-/// The client of premium content: its URL, the HTTP client and the token cache, and the scope
+/// The client of premium content: its URL, the HTTP clients and the token cache, and the scope
 /// each request needs.
 #[derive(Debug)]
 pub(crate) struct PremiumApi {
+    /// Pooled, kept-alive connections: every first attempt.
     pub http: reqwest::Client,
+    /// No pooling (`pool_max_idle_per_host(0)`): the one retry of an idempotent request goes on
+    /// a new connection, since the pooled ones beside a connection just reset most likely lead
+    /// to the same stopping server.
+    pub fresh: reqwest::Client,
     pub tokens: TokenCache,
     pub url: reqwest::Url,
     pub timeout: Duration,
@@ -71,16 +76,44 @@ impl PremiumApi {
         self.send(method, Some(&fresh)).await
     }
 
+    /// Sends one request within [`Self::timeout`] (the caller's deadline). An idempotent
+    /// request (RFC 9110 section 9.2.2: GET, HEAD, ...) that failed before any response byte
+    /// arrived (connection refused, reset or closed under it, as when premium content restarts)
+    /// is sent once more, on a new connection, within what remains of that deadline; a POST
+    /// never is.
     async fn send(
         &self,
         method: reqwest::Method,
         token: Option<&AccessToken>,
     ) -> Result<PremiumResponse, ConsumerError> {
-        let mut request = self
-            .http
+        let deadline = Instant::now() + self.timeout;
+        let first = self.attempt(&self.http, &method, token, self.timeout).await;
+        let error = match first {
+            Err(error) if method.is_idempotent() && failed_before_response(&error) => error,
+            other => return self.answer(other),
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(ConsumerError::PremiumTimeout(self.timeout));
+        }
+        tracing::info!(%method, error = %self.transport_error(&error),
+            "premium content failed before answering; retrying once on a new connection");
+        let second = self.attempt(&self.fresh, &method, token, remaining).await;
+        self.answer(second)
+    }
+
+    /// One request on `client` within `timeout`, body included: (status, body).
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        method: &reqwest::Method,
+        token: Option<&AccessToken>,
+        timeout: Duration,
+    ) -> Result<(u16, web::Bytes), reqwest::Error> {
+        let mut request = client
             .request(method.clone(), self.url.clone())
             .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(self.timeout);
+            .timeout(timeout);
         if let Some(token) = token {
             request = request.bearer_auth(token.expose());
         }
@@ -94,15 +127,25 @@ impl PremiumApi {
         let elapsed = started.elapsed();
         self.metrics
             .observe_upstream(Upstream::PremiumContent, elapsed);
+        if let Ok((status, _)) = &result {
+            tracing::debug!(
+                %method,
+                url = %self.url,
+                with_token = token.is_some(),
+                status,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "premium content answered"
+            );
+        }
+        result
+    }
+
+    /// Premium content's answer, or the failure to report.
+    fn answer(
+        &self,
+        result: Result<(u16, web::Bytes), reqwest::Error>,
+    ) -> Result<PremiumResponse, ConsumerError> {
         let (status, body) = result.map_err(|e| self.transport_error(&e))?;
-        tracing::debug!(
-            %method,
-            url = %self.url,
-            with_token = token.is_some(),
-            status,
-            elapsed_ms = elapsed.as_millis() as u64,
-            "premium content answered"
-        );
         if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
             return Err(ConsumerError::PremiumInvalidAnswer(status));
         }
@@ -113,6 +156,8 @@ impl PremiumApi {
         })
     }
 
+    /// The failure to report: a timeout names [`Self::timeout`], the time the caller waited,
+    /// whichever attempt ran out of it.
     fn transport_error(&self, error: &reqwest::Error) -> ConsumerError {
         if error.is_timeout() {
             return ConsumerError::PremiumTimeout(self.timeout);
@@ -123,4 +168,36 @@ impl PremiumApi {
         }
         ConsumerError::PremiumUnreachable(cause.to_string())
     }
+}
+
+/// Whether `error` came before any byte of a response: the connection could not be made, or was
+/// reset or closed before the response began. Timeouts are not: the deadline is spent.
+fn failed_before_response(error: &reqwest::Error) -> bool {
+    if error.is_timeout() || error.is_body() || error.is_decode() {
+        return false;
+    }
+    if error.is_connect() {
+        return true;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(hyper) = current.downcast_ref::<hyper::Error>()
+            && hyper.is_incomplete_message()
+        {
+            return true;
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::BrokenPipe
+            )
+        {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }

@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use cognito_auth::scopes::ResourceScopes;
 use cognito_auth::token_cache::CachePolicy;
+use telemetry::shutdown::ShutdownSettings;
 
 /// Resource server identifier whose `read` and `write` scopes are requested by default
 /// (`RESOURCE_SERVER`).
 pub const DEFAULT_RESOURCE_SERVER: &str = ResourceScopes::DEFAULT_RESOURCE_SERVER;
 /// Time allowed to open a connection by default (`CONNECT_TIMEOUT`).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// Time allowed for one call to premium content by default (`PREMIUM_API_TIMEOUT`).
+/// Time a caller waits for premium content by default, retry included (`PREMIUM_API_TIMEOUT`).
 pub const DEFAULT_PREMIUM_API_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A client secret; `Debug` never shows it.
@@ -69,8 +70,11 @@ pub struct Settings {
     pub token_cache: CachePolicy,
     /// Time allowed to open a connection to Cognito or premium content; not zero.
     pub connect_timeout: Duration,
-    /// Time allowed for one call to premium content; not zero.
+    /// Time a caller waits at most for premium content's answer, the one retry included; not
+    /// zero.
     pub premium_api_timeout: Duration,
+    /// What SIGTERM does: readiness fails, serving goes on for the delay, then the drain.
+    pub shutdown: ShutdownSettings,
 }
 
 impl Settings {
@@ -85,6 +89,7 @@ impl Settings {
             token_cache: CachePolicy::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             premium_api_timeout: DEFAULT_PREMIUM_API_TIMEOUT,
+            shutdown: ShutdownSettings::default(),
         }
     }
 }

@@ -63,7 +63,11 @@ async fn a_hanging_token_endpoint_is_a_504_within_the_deadline() {
     let burst = (0..5).map(|_| get(&client, &url));
     for (status, body) in futures::future::join_all(burst).await {
         assert_eq!(status, 504, "{body}");
-        assert!(message(&body).starts_with("Cognito token endpoint did not answer"));
+        // The caller's deadline, not the last attempt's share of it.
+        assert_eq!(
+            message(&body),
+            "Cognito token endpoint did not answer within 1s"
+        );
     }
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_millis(1600), "took {elapsed:?}");

@@ -8,6 +8,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 use std::time::{Duration, Instant};
+use telemetry::shutdown::ShutdownSettings;
 
 use actix_web::dev::{Server, ServerHandle};
 use cognito_auth::scopes::ResourceScopes;
@@ -204,6 +205,8 @@ fn premium_settings(issuer_url: &str) -> premium_content::Settings {
     premium_content::Settings {
         scopes: resource_scopes(),
         client_ids: vec![CLIENT_ID.to_owned()],
+        // No load balancer has to drop a process on a laptop: Ctrl-C stops accepting at once.
+        shutdown: ShutdownSettings::IMMEDIATE,
         ..premium_content::Settings::new(vec![IssuerJwks::at_default_place(issuer_url)])
     }
 }
@@ -232,6 +235,7 @@ fn consumer_settings(
     Ok(content_consumer::Settings {
         token_url: Some(url(token_endpoint)?),
         scopes: resource_scopes(),
+        shutdown: ShutdownSettings::IMMEDIATE,
         ..content_consumer::Settings::new(
             url(&format!("{premium_base}/home/premium"))?,
             credentials,

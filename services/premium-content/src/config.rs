@@ -66,6 +66,10 @@ pub struct Config {
     #[command(flatten)]
     pub log: telemetry::LogArgs,
 
+    /// SHUTDOWN_DELAY, read the same way by every server (the `telemetry` crate).
+    #[command(flatten)]
+    pub shutdown: telemetry::shutdown::ShutdownArgs,
+
     /// Clock skew tolerated on exp and nbf, in seconds.
     #[arg(long, env = "CLOCK_LEEWAY_SECONDS", default_value_t = DEFAULT_CLOCK_LEEWAY.as_secs())]
     pub clock_leeway_seconds: u64,
@@ -143,6 +147,7 @@ impl Config {
             verified_token_cache_size: self.verified_token_cache_size,
             jwks_refresh_interval: Duration::from_secs(self.jwks_refresh_seconds),
             http_workers: (self.http_workers > 0).then_some(self.http_workers),
+            shutdown: self.shutdown.settings(),
         })
     }
 }

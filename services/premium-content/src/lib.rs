@@ -26,6 +26,7 @@ use cognito_auth::cognito::UserPool;
 use cognito_auth::jwks::{self, JwksSettings};
 use cognito_auth::trusted_issuers::{TrustError, TrustedIssuers, TrustedPool};
 use cognito_auth::verifier::{Verifier, VerifierConfig};
+use telemetry::shutdown::{self, Draining};
 
 pub use crate::auth::AuthError;
 pub use crate::config::{Config, ConfigError};
@@ -48,12 +49,18 @@ pub enum StartError {
     /// The listener could not be served.
     #[error("cannot serve on the listener: {0}")]
     Listen(#[source] std::io::Error),
+    /// The SIGTERM/SIGINT handlers could not be installed.
+    #[error("cannot handle SIGTERM: {0}")]
+    Signals(#[source] std::io::Error),
 }
 
 /// Builds the service on `listener` and returns the running server (await it, or spawn it and
 /// stop it with `server.handle().stop(true)`). Starts loading the signing keys of every issuer
 /// in the background; `/readyz` answers 503 until those of at least one are loaded (see
-/// [`TrustedIssuers::is_ready`]). Must be called within a tokio runtime.
+/// [`TrustedIssuers::is_ready`]). SIGTERM or SIGINT runs the shutdown sequence of
+/// [`telemetry::shutdown`] with `settings.shutdown`: `/readyz` fails at once, the server stops
+/// accepting after the delay, and the returned server completes once drained. Must be called
+/// within a tokio runtime.
 pub async fn start(settings: Settings, listener: TcpListener) -> Result<Server, StartError> {
     let verifier = Arc::new(verifier(&settings)?);
     let metrics = Arc::new(Metrics::new(verifier.clone()));
@@ -64,25 +71,32 @@ pub async fn start(settings: Settings, listener: TcpListener) -> Result<Server, 
     });
     let verifier = web::Data::from(verifier);
     let metrics = web::Data::from(metrics);
+    let draining = Draining::default();
+    let draining_data = web::Data::new(draining.clone());
     let address = listener.local_addr().map_err(StartError::Listen)?;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(resource.clone())
             .app_data(verifier.clone())
             .app_data(metrics.clone())
+            .app_data(draining_data.clone())
             .wrap(from_fn(metrics::count_requests))
+            .wrap(from_fn(shutdown::close_connections_when_draining))
             .configure(routes::configure)
             .configure(health::configure)
             .configure(metrics::configure)
             .default_service(web::to(routes::not_found))
     })
-    // Finish in-flight requests on SIGTERM, within Kubernetes' default 30 s grace period.
-    .shutdown_timeout(20);
+    // SIGTERM runs the shared shutdown sequence (`on_signals` below), not actix's own.
+    .disable_signals()
+    .shutdown_timeout(settings.shutdown.drain_timeout_secs());
     let server = match settings.http_workers {
         Some(workers) => server.workers(workers),
         None => server,
     };
     let server = server.listen(listener).map_err(StartError::Listen)?.run();
+    shutdown::on_signals(server.handle(), draining, settings.shutdown)
+        .map_err(StartError::Signals)?;
     log_serving(&settings, address);
     Ok(server)
 }

@@ -42,7 +42,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // actix stops accepting on SIGTERM/SIGINT and lets in-flight requests finish.
+    // SIGTERM/SIGINT: readiness fails, serving goes on for SHUTDOWN_DELAY, then the drain.
     match server.await {
         Ok(()) => {
             tracing::info!("stopped");

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use cognito_auth::scopes::ResourceScopes;
 use cognito_auth::trusted_issuers::IssuerJwks;
+use telemetry::shutdown::ShutdownSettings;
 
 /// Resource server identifier whose `read` and `write` scopes protect the API by default
 /// (`RESOURCE_SERVER`).
@@ -37,6 +38,8 @@ pub struct Settings {
     pub jwks_refresh_interval: Duration,
     /// HTTP worker threads (`None`: one per available CPU).
     pub http_workers: Option<usize>,
+    /// What SIGTERM does: readiness fails, serving goes on for the delay, then the drain.
+    pub shutdown: ShutdownSettings,
 }
 
 impl Settings {
@@ -51,6 +54,7 @@ impl Settings {
             verified_token_cache_size: DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
             jwks_refresh_interval: DEFAULT_JWKS_REFRESH_INTERVAL,
             http_workers: None,
+            shutdown: ShutdownSettings::default(),
         }
     }
 }

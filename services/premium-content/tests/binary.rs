@@ -27,6 +27,7 @@ fn clean_command() -> Command {
         "RUST_LOG",
         "LOG_LEVEL",
         "LISTEN_ADDR",
+        "SHUTDOWN_DELAY",
     ] {
         command.env_remove(variable);
     }
@@ -77,6 +78,8 @@ async fn sigterm_drains_in_flight_requests_and_logs_hold_no_token() {
         .env("COGNITO_ISSUER", ISSUER)
         .env("COGNITO_JWKS_URL", &jwks.url)
         .env("LOG_LEVEL", "DEBUG")
+        // The request in flight outlasts the delay: it is drained after the listener closes.
+        .env("SHUTDOWN_DELAY", "200ms")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

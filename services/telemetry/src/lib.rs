@@ -13,8 +13,12 @@
 //! exiting with status 2: a silent fallback would hide the logs someone asked for.
 //!
 //! Only binaries depend on this crate; the auth core (`cognito-auth`) never sets up logging.
+//!
+//! [`shutdown`]: the sequence every HTTP server runs on SIGTERM (`SHUTDOWN_DELAY`), so that the
+//! way a process leaves its load balancer is, like its logs, the same in every binary.
 
 pub mod level;
+pub mod shutdown;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -11,6 +11,8 @@
 //! - [`ports`]: free and closed loopback ports.
 //! - [`repo`]: the checkout under test ([`repo_root`]).
 //! - [`secret_volume`]: a folder updated the way the kubelet updates a mounted Secret.
+//! - [`service_proxy`]: a Kubernetes Service's address as kube-proxy keeps it through a rolling
+//!   update ([`ServiceProxy`]), able to reset requests.
 //! - [`wait`]: waiting for what another task or process does ([`wait_until`]).
 //!
 //! The tools come from `scripts/install-test-tools`; tests that need them are `#[ignore]`d in a
@@ -25,6 +27,7 @@ pub mod ports;
 pub mod process;
 pub mod repo;
 pub mod secret_volume;
+pub mod service_proxy;
 pub mod wait;
 
 pub use k8s_cluster::kubeconfig;
@@ -35,4 +38,5 @@ pub use ports::{closed_url, free_port};
 pub use process::{Process, tool, tools_dir, wait_until_ok};
 pub use repo::repo_root;
 pub use secret_volume::{kubelet_write, temp_volume};
+pub use service_proxy::ServiceProxy;
 pub use wait::{eventually, wait_until};

@@ -4,8 +4,9 @@
 //! A request that never reached the server (connection refused or no route: the listener was
 //! gone) is counted apart as `refused`: it was never accepted, so a server shutting down
 //! gracefully may refuse it, but must not fail one it accepted. Everything else that is not the
-//! expected status (a reset or closed connection after acceptance, a timeout, another status)
-//! is `failed`, with a count per kind for the message.
+//! expected status with its whole body (a reset or closed connection after acceptance, a
+//! timeout, another status) is `failed`, with a count per kind for the message (`status 502`,
+//! [`RESET`], `timeout`, else the innermost error).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,6 +16,9 @@ use std::time::Duration;
 
 use reqwest::{Client, RequestBuilder, StatusCode};
 use tokio::task::JoinHandle;
+
+/// The kind counted for a connection reset by the peer.
+pub const RESET: &str = "reset";
 
 /// The outcome of a load run.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -83,7 +87,14 @@ impl Load {
                 );
                 tokio::spawn(async move {
                     while !stop.load(Ordering::SeqCst) {
-                        let outcome = request(&client).timeout(timeout).send().await;
+                        let outcome = match request(&client).timeout(timeout).send().await {
+                            // The whole body: a response cut off half-way is a failure too.
+                            Ok(response) => {
+                                let status = response.status();
+                                response.bytes().await.map(|_| status)
+                            }
+                            Err(error) => Err(error),
+                        };
                         record(&mut tally.lock().expect("tally lock"), outcome, expected);
                         requests.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(pause).await;
@@ -97,6 +108,26 @@ impl Load {
             tally,
             workers,
         }
+    }
+
+    /// `workers` tasks each sending `GET url` (with `bearer` when given) one after another on
+    /// one pool of kept-alive connections, expecting 200 within `timeout`.
+    pub fn get(url: &str, bearer: Option<&str>, workers: usize, timeout: Duration) -> Self {
+        let (url, bearer) = (url.to_owned(), bearer.map(str::to_owned));
+        Self::start(
+            Client::new(),
+            workers,
+            Duration::ZERO,
+            timeout,
+            StatusCode::OK,
+            move |client| {
+                let request = client.get(&url);
+                match &bearer {
+                    Some(token) => request.bearer_auth(token),
+                    None => request,
+                }
+            },
+        )
     }
 
     /// Requests completed so far (to wait until the load is flowing).
@@ -131,18 +162,18 @@ impl Load {
 }
 
 /// Counts one request's outcome.
-fn record(tally: &mut Tally, outcome: reqwest::Result<reqwest::Response>, expected: StatusCode) {
+fn record(tally: &mut Tally, outcome: reqwest::Result<StatusCode>, expected: StatusCode) {
     tally.requests += 1;
     match outcome {
-        Ok(response) if response.status() == expected => tally.ok += 1,
-        Ok(response) => {
+        Ok(status) if status == expected => tally.ok += 1,
+        Ok(status) => {
             tally.failed += 1;
             *tally
                 .kinds
-                .entry(format!("status {}", response.status().as_u16()))
+                .entry(format!("status {}", status.as_u16()))
                 .or_default() += 1;
         }
-        Err(error) if error.is_connect() => {
+        Err(error) if error.is_connect() && !error.is_timeout() => {
             tally.refused += 1;
             *tally.kinds.entry("refused".to_owned()).or_default() += 1;
         }
@@ -153,19 +184,20 @@ fn record(tally: &mut Tally, outcome: reqwest::Result<reqwest::Response>, expect
     }
 }
 
-/// A short name for a transport error, with its innermost cause (e.g. "request: connection reset
-/// by peer").
+/// A short name for a transport error: `timeout`, [`RESET`], else its innermost cause.
 fn error_kind(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timeout"
-    } else if error.is_body() || error.is_decode() {
-        "body"
-    } else {
-        "request"
-    };
+    if error.is_timeout() {
+        return "timeout".to_owned();
+    }
     let mut cause: &dyn std::error::Error = error;
     while let Some(source) = cause.source() {
         cause = source;
     }
-    format!("{kind}: {cause}")
+    match cause
+        .downcast_ref::<std::io::Error>()
+        .map(std::io::Error::kind)
+    {
+        Some(std::io::ErrorKind::ConnectionReset) => RESET.to_owned(),
+        _ => cause.to_string(),
+    }
 }

@@ -89,14 +89,42 @@ impl SharedCache {
     }
 
     /// Up to `max_attempts` requests within `deadline`, retrying transient failures only.
-    /// Returns the response and when (by the injected clock) its request was sent.
+    /// Returns the response and when (by the injected clock) its request was sent. A final
+    /// [`TokenError::Timeout`] names the time the caller waited ([`Self::waited`]), not the last
+    /// attempt's share of it.
     async fn request_with_retries(
         &self,
         endpoint: &str,
         credentials: &ClientCredentials,
         scopes: &[String],
     ) -> Result<(TokenResponse, Instant), TokenError> {
-        let deadline = tokio::time::Instant::now() + self.policy.deadline;
+        self.request_within_deadline(endpoint, credentials, scopes)
+            .await
+            .map_err(|(error, began)| match error {
+                TokenError::Timeout(_) => TokenError::Timeout(self.waited(began)),
+                other => other,
+            })
+    }
+
+    /// The time a caller waited since `began`: the deadline when it was spent (a caller is
+    /// never kept longer), else the time taken, in whole milliseconds.
+    fn waited(&self, began: tokio::time::Instant) -> std::time::Duration {
+        let taken = began.elapsed();
+        if taken >= self.policy.deadline {
+            return self.policy.deadline;
+        }
+        std::time::Duration::from_millis(taken.as_millis() as u64)
+    }
+
+    /// [`Self::request_with_retries`]' attempts; a failure comes with when the first began.
+    async fn request_within_deadline(
+        &self,
+        endpoint: &str,
+        credentials: &ClientCredentials,
+        scopes: &[String],
+    ) -> Result<(TokenResponse, Instant), (TokenError, tokio::time::Instant)> {
+        let began = tokio::time::Instant::now();
+        let deadline = began + self.policy.deadline;
         let mut attempt = 1;
         loop {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -117,11 +145,11 @@ impl SharedCache {
                 Err(error) => error,
             };
             if !error.is_transient() || attempt >= self.policy.max_attempts {
-                return Err(error);
+                return Err((error, began));
             }
             let delay = self.policy.backoff(attempt, &mut rand::rng());
             if tokio::time::Instant::now() + delay >= deadline {
-                return Err(error);
+                return Err((error, began));
             }
             tracing::warn!(attempt, %error, ?delay, "token request failed; retrying");
             tokio::time::sleep(delay).await;
