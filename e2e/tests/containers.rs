@@ -80,7 +80,6 @@ struct Stack {
     kube: kube::Client,
     namespace: String,
     release: String,
-    network: Network,
     chart: RenderedChart,
     local_cognito: Container,
     /// local-cognito's token endpoint and admin API as the host reaches them.
@@ -91,6 +90,8 @@ struct Stack {
     /// The consumer's published port on the host's loopback.
     consumer_base: String,
     _volumes: Vec<PathBuf>,
+    /// Last: fields drop in order, and a network goes only once its containers are gone.
+    network: Network,
 }
 
 impl Stack {
