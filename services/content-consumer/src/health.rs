@@ -15,12 +15,21 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(tokens: web::Data<TokenCache>) -> HttpResponse {
-    // Asking for the credentials (not just peeking) lets a source that failed at startup, such
-    // as an unreachable Secrets Manager, recover through the readiness probe.
-    match tokens.credentials().current().await {
+    // Only what is held now: a probe's timeout is short, and a remote fetch may take up to
+    // TOKEN_DEADLINE.
+    match tokens.credentials().loaded() {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
-        Err(error) => HttpResponse::ServiceUnavailable().json(serde_json::json!({
-            "message": format!("client credentials not loaded: {error}")
-        })),
+        Err(error) => {
+            // A source that failed at start, such as an unreachable Secrets Manager, recovers
+            // through the probes: each asks for one fetch in the background (shared with any in
+            // flight, and not repeated within the failure cooldown).
+            let tokens = tokens.into_inner();
+            actix_web::rt::spawn(async move {
+                let _ = tokens.credentials().current().await;
+            });
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({
+                "message": format!("client credentials not loaded: {error}")
+            }))
+        }
     }
 }

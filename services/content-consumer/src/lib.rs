@@ -22,7 +22,8 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpServer, web};
 use cognito_auth::credentials::{
-    ClientCredentials, CredentialsError, CredentialsProvider, DirSource, SecretsManagerSource,
+    ClientCredentials, CredentialsError, CredentialsProvider, DirSource, FetchLimits,
+    SecretsManagerSource,
 };
 use cognito_auth::token_cache::TokenCache;
 use cognito_auth::token_client::TokenClient;
@@ -58,7 +59,16 @@ pub async fn start(
         .user_agent(concat!("content-consumer/", env!("CARGO_PKG_VERSION")))
         .build()?;
     let token_url = settings.token_url.as_ref().map(reqwest::Url::to_string);
-    let credentials = credentials_provider(&settings.credentials, &token_url).await?;
+    // A Secrets Manager fetch is one request, as a token request is (TOKEN_TIMEOUT): a caller
+    // without credentials waits for at most one of each, both within TOKEN_DEADLINE.
+    let limits = FetchLimits {
+        timeout: settings
+            .token_cache
+            .attempt_timeout
+            .min(settings.token_cache.deadline),
+        failure_cooldown: settings.token_cache.failure_cooldown,
+    };
+    let credentials = credentials_provider(&settings.credentials, &token_url, limits).await?;
     let metrics = Arc::new(Metrics::new());
     let tokens = TokenCache::builder(TokenClient::new(http.clone()), credentials)
         .endpoint_override(token_url)
@@ -73,6 +83,14 @@ pub async fn start(
         read_scopes: vec![settings.scopes.read.clone()],
         write_scopes: vec![settings.scopes.write.clone()],
         metrics: metrics.clone(),
+    });
+    // Credentials are fetched in the background: start-up (and /healthz) never wait on Secrets
+    // Manager; /readyz says when they are there.
+    let prefetch = tokens.clone();
+    actix_web::rt::spawn(async move {
+        if let Err(error) = prefetch.credentials().current().await {
+            tracing::warn!(%error, "client credentials not available yet");
+        }
     });
     let tokens = web::Data::new(tokens);
     let metrics = web::Data::from(metrics);
@@ -101,6 +119,7 @@ pub async fn start(
 async fn credentials_provider(
     source: &CredentialsSource,
     token_url: &Option<String>,
+    limits: FetchLimits,
 ) -> Result<CredentialsProvider, CredentialsError> {
     Ok(match source {
         CredentialsSource::Dir(dir) => CredentialsProvider::Dir(DirSource::open(dir)?),
@@ -120,9 +139,9 @@ async fn credentials_provider(
                 ..credentials
             })
         }
-        CredentialsSource::SecretsManager(secret_id) => {
-            CredentialsProvider::SecretsManager(SecretsManagerSource::from_env(secret_id).await)
-        }
+        CredentialsSource::SecretsManager(secret_id) => CredentialsProvider::SecretsManager(
+            SecretsManagerSource::from_env(secret_id, limits).await,
+        ),
     })
 }
 

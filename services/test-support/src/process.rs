@@ -113,6 +113,26 @@ impl Process {
         self.output.lock().map(|o| o.join("\n")).unwrap_or_default()
     }
 
+    /// Stops the process with SIGSTOP (a server that hangs: the kernel still accepts
+    /// connections on its listening socket, and nothing answers them) until [`Self::resume`].
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a [`paused`](Self::pause) process run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run kill -{name}: {e}"));
+        assert!(status.success(), "kill -{name} {} failed", self.name);
+    }
+
     /// Kills the process now (a server that is down).
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -122,6 +142,7 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        // A paused process is killed all the same (SIGKILL needs no SIGCONT).
         self.kill();
         if std::thread::panicking() {
             eprintln!("----- {} output -----\n{}", self.name, self.output());

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::entry::{CachedToken, ScopeSetEntry, same_client};
+use super::entry::{CachedToken, FailedFetch, ScopeSetEntry, same_client};
 use super::{SharedCache, TokenCacheError};
 use crate::credentials::ClientCredentials;
+use crate::single_flight::Flight;
 use crate::token_client::{AccessToken, OAuthErrorCode, TokenError, TokenResponse};
 
 impl SharedCache {
@@ -18,14 +19,20 @@ impl SharedCache {
             .ok_or(TokenCacheError::NoTokenEndpoint)
     }
 
-    /// Fetches a token and records the outcome in `entry`. The caller holds `entry.flight`.
+    /// Fetches a token by `deadline` and records the outcome in `entry`, whose fetches'
+    /// `flight` the caller holds.
     pub(super) async fn fetch_and_store(
         &self,
         scopes: &[String],
         entry: &ScopeSetEntry,
+        flight: &Flight,
         credentials: Arc<ClientCredentials>,
+        deadline: tokio::time::Instant,
     ) -> Result<AccessToken, TokenCacheError> {
-        match self.fetch_with_rotation(scopes, credentials.clone()).await {
+        match self
+            .fetch_with_rotation(scopes, credentials.clone(), deadline)
+            .await
+        {
             Ok((response, sent_at, used)) => {
                 let lifetime = response.expires_in;
                 tracing::debug!(
@@ -40,11 +47,18 @@ impl SharedCache {
                     credentials: used,
                 });
                 entry.record_token(cached.clone());
+                entry.fetches.succeeded(flight);
                 Ok(cached.token.clone())
             }
             Err(error) => {
                 tracing::debug!(scopes = ?scopes, %error, "access token request failed");
-                entry.record_failure(self.clock.monotonic(), error.clone(), credentials);
+                let failure = FailedFetch {
+                    error: error.clone(),
+                    credentials,
+                };
+                entry
+                    .fetches
+                    .failed(flight, self.clock.monotonic(), failure);
                 Err(error)
             }
         }
@@ -56,10 +70,11 @@ impl SharedCache {
         &self,
         scopes: &[String],
         credentials: Arc<ClientCredentials>,
+        deadline: tokio::time::Instant,
     ) -> Result<(TokenResponse, Instant, Arc<ClientCredentials>), TokenCacheError> {
         let endpoint = self.endpoint_for(&credentials)?;
         let error = match self
-            .request_with_retries(&endpoint, &credentials, scopes)
+            .request_with_retries(&endpoint, &credentials, scopes, deadline)
             .await
         {
             Ok((response, sent_at)) => return Ok((response, sent_at, credentials)),
@@ -83,23 +98,27 @@ impl SharedCache {
             "client rejected; retrying once with the credentials read again");
         let endpoint = self.endpoint_for(&reloaded)?;
         let (response, sent_at) = self
-            .request_with_retries(&endpoint, &reloaded, scopes)
+            .request_with_retries(&endpoint, &reloaded, scopes, deadline)
             .await?;
         Ok((response, sent_at, reloaded))
     }
 
-    /// Up to `max_attempts` requests within `deadline`, retrying transient failures only.
+    /// Up to `max_attempts` requests by `deadline`, retrying transient failures only.
     /// Returns the response and when (by the injected clock) its request was sent.
     async fn request_with_retries(
         &self,
         endpoint: &str,
         credentials: &ClientCredentials,
         scopes: &[String],
+        deadline: tokio::time::Instant,
     ) -> Result<(TokenResponse, Instant), TokenError> {
-        let deadline = tokio::time::Instant::now() + self.policy.deadline;
         let mut attempt = 1;
         loop {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if remaining.is_zero() {
+                // The caller's deadline went on waiting for credentials.
+                return Err(TokenError::Timeout(self.policy.deadline));
+            }
             let timeout = self.policy.attempt_timeout.min(remaining);
             let sent_at = self.clock.monotonic();
             let started = Instant::now();
