@@ -177,13 +177,15 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
         one.http_get("/metrics")
             .await
             .1
-            .contains("cognito_client_operator_leader 1")
+            .lines()
+            .any(|line| line == "cognito_client_operator_leader 1")
     );
     assert!(
         two.http_get("/metrics")
             .await
             .1
-            .contains("cognito_client_operator_leader 0")
+            .lines()
+            .any(|line| line == "cognito_client_operator_leader 0")
     );
 
     // The leader shuts down gracefully (releasing the lease): the standby takes over.
@@ -220,7 +222,8 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
         two.http_get("/metrics")
             .await
             .1
-            .contains("cognito_client_operator_leader 0")
+            .lines()
+            .any(|line| line == "cognito_client_operator_leader 0")
             .then_some(())
     })
     .await;

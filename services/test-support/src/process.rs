@@ -113,6 +113,11 @@ impl Process {
         self.output.lock().map(|o| o.join("\n")).unwrap_or_default()
     }
 
+    /// How the process ended, if it has.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Stops the process with SIGSTOP (a server that hangs: the kernel still accepts
     /// connections on its listening socket, and nothing answers them) until [`Self::resume`].
     pub fn pause(&self) {
