@@ -28,11 +28,16 @@ fn start_or_find() -> PathBuf {
     state.join("kubeconfig")
 }
 
-/// The k8s-test-cluster scripts' folder: `K8S_TEST_CLUSTER_DIR`, else `../shared/k8s-test-cluster`.
+/// The k8s-test-cluster scripts' folder: `K8S_TEST_CLUSTER_DIR`, else `k8s-test-cluster` in
+/// `SHARED_DIR` (which `scripts/test` exports), else `../shared/k8s-test-cluster`.
 fn scripts_dir() -> PathBuf {
-    std::env::var_os("K8S_TEST_CLUSTER_DIR")
+    if let Some(dir) = std::env::var_os("K8S_TEST_CLUSTER_DIR") {
+        return dir.into();
+    }
+    std::env::var_os("SHARED_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate::repo_root().join("../shared/k8s-test-cluster"))
+        .unwrap_or_else(|| crate::repo_root().join("../shared"))
+        .join("k8s-test-cluster")
 }
 
 /// Starts a cluster keeping its state in `state`, on free loopback ports; returns the shell
