@@ -1,7 +1,8 @@
 //! The real Kubernetes control plane tests run against: the cluster `KUBECONFIG` names (CI and
 //! `scripts/test` start one for the whole run), else a private one started on first use from
-//! `../shared/k8s-test-cluster` (or `K8S_TEST_CLUSTER_DIR`) on free loopback ports, and stopped
-//! after this test process exits.
+//! `../shared/k8s-test-cluster` (or `K8S_TEST_CLUSTER_DIR`, or `SHARED_DIR`) on free loopback
+//! ports, and stopped after this test process exits. A test that takes the API server away
+//! starts a [`PrivateCluster`] of its own instead.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
