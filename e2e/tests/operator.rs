@@ -501,9 +501,15 @@ async fn two_replicas_ride_out_an_api_server_outage_with_one_leader() {
 
     let clients: Api<CognitoClient> = Api::namespaced(client.clone(), &ns);
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
-    let ready = |name: &'static str| {
-        let clients = clients.clone();
+    // A managed CognitoClient `name`, Ready.
+    let reconciled = |name: &'static str| {
+        let (clients, token_endpoint) = (clients.clone(), idp.token_endpoint());
         async move {
+            let client = managed_client(name, &token_endpoint, "10m");
+            clients
+                .create(&PostParams::default(), &client)
+                .await
+                .unwrap();
             eventually(
                 &format!("{name} Ready"),
                 Duration::from_secs(60),
@@ -516,14 +522,7 @@ async fn two_replicas_ride_out_an_api_server_outage_with_one_leader() {
             .await
         }
     };
-    clients
-        .create(
-            &PostParams::default(),
-            &managed_client("before", &idp.token_endpoint(), "10m"),
-        )
-        .await
-        .unwrap();
-    ready("before").await;
+    reconciled("before").await;
     let written = secrets.get("before-credentials").await.unwrap();
 
     cluster.stop_api_server();
@@ -536,12 +535,11 @@ async fn two_replicas_ride_out_an_api_server_outage_with_one_leader() {
         "one replica leading again",
         Duration::from_secs(60),
         || async {
-            let leader = holder().await;
+            let leader = holder().await?;
             let (a, b) = tokio::join!(
                 leads_and_health(&http, &one.base),
                 leads_and_health(&http, &two.base)
             );
-            let leader = leader?;
             let leading = match (a.0, b.0) {
                 (true, false) => "one",
                 (false, true) => "two",
@@ -551,14 +549,7 @@ async fn two_replicas_ride_out_an_api_server_outage_with_one_leader() {
         },
     )
     .await;
-    clients
-        .create(
-            &PostParams::default(),
-            &managed_client("after", &idp.token_endpoint(), "10m"),
-        )
-        .await
-        .unwrap();
-    ready("after").await;
+    reconciled("after").await;
     // Give a second leader, were there one, time to act on the new client as well.
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.store(true, Ordering::SeqCst);

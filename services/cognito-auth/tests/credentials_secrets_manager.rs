@@ -91,16 +91,21 @@ fn ours(secret: &str) -> String {
     .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn our_key_set_rotation_and_refetch_limit() {
-    let (_moto, client) = start_moto().await;
+/// Creates the secret `consumer-credentials` holding [`ours`] with `secret`.
+async fn create_ours(client: &aws_sdk_secretsmanager::Client, secret: &str) {
     client
         .create_secret()
         .name("consumer-credentials")
-        .secret_string(ours("secret-1"))
+        .secret_string(ours(secret))
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_key_set_rotation_and_refetch_limit() {
+    let (_moto, client) = start_moto().await;
+    create_ours(&client, "secret-1").await;
     let provider = CredentialsProvider::SecretsManager(SecretsManagerSource::with_client(
         client.clone(),
         "consumer-credentials",
@@ -245,13 +250,7 @@ async fn a_hanging_secrets_manager_holds_no_caller_past_the_fetch_timeout() {
     let moto = test_support::Moto::start().await;
     let operations = Operations::default();
     let client = client_at(&moto.endpoint, &operations);
-    client
-        .create_secret()
-        .name("consumer-credentials")
-        .secret_string(ours("secret-1"))
-        .send()
-        .await
-        .unwrap();
+    create_ours(&client, "secret-1").await;
     let limits = FetchLimits {
         timeout: Duration::from_secs(1),
         failure_cooldown: Duration::from_millis(500),

@@ -102,12 +102,32 @@ async fn callers_and_probes_answer_in_time(client: &reqwest::Client, base: &str)
             "/readyz answered after {elapsed:?}"
         );
     }
+    healthz_answers_at_once(client, base).await;
+}
+
+/// `/healthz` answers 200 within the probe timeout (once the process listens).
+async fn healthz_answers_at_once(client: &reqwest::Client, base: &str) {
     let (status, elapsed) = timed_get(client, &format!("{base}/healthz")).await;
     assert_eq!(status, 200);
     assert!(
         elapsed <= PROBE_TIMEOUT,
         "/healthz answered after {elapsed:?}"
     );
+}
+
+/// moto holding the seed's secret `name` for [`CLIENT_ID`] with `secret-1`, local-cognito
+/// issuing tokens of `lifetime_secs` and premium-content trusting it; the secret's ARN.
+async fn seeded_world(
+    name: &str,
+    lifetime_secs: u64,
+) -> (test_support::Moto, TestIssuer, Service, String) {
+    let moto = test_support::Moto::start().await;
+    let cognito = start_cognito("secret-1", lifetime_secs);
+    let premium = start_premium(&cognito).await;
+    let arn = moto
+        .create_secret(name, &seed_secret("secret-1", &cognito.token_endpoint()))
+        .await;
+    (moto, cognito, premium, arn)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,12 +141,7 @@ async fn an_unreachable_secrets_manager_answers_callers_and_probes_in_time() {
         &log,
     );
     let client = reqwest::Client::new();
-    let (status, elapsed) = timed_get(&client, &format!("{base}/healthz")).await;
-    assert_eq!(status, 200);
-    assert!(
-        elapsed <= PROBE_TIMEOUT,
-        "/healthz answered after {elapsed:?}"
-    );
+    healthz_answers_at_once(&client, &base).await;
     callers_and_probes_answer_in_time(&client, &base).await;
     let (_, body) = get(&client, &format!("{base}/content/authorized-read")).await;
     assert!(
@@ -140,25 +155,12 @@ async fn an_unreachable_secrets_manager_answers_callers_and_probes_in_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secrets_manager_hanging_at_start_blocks_neither_start_nor_probes() {
-    let moto = test_support::Moto::start().await;
-    let cognito = start_cognito("secret-1", 3600);
-    let premium = start_premium(&cognito).await;
-    let arn = moto
-        .create_secret(
-            "cognito_us-east-1_Hang-xYz",
-            &seed_secret("secret-1", &cognito.token_endpoint()),
-        )
-        .await;
+    let (moto, _cognito, premium, arn) = seeded_world("cognito_us-east-1_Hang-xYz", 3600).await;
     moto.process.pause();
     let log = temp_volume("sm-hang").join("consumer.log");
     let (_consumer, base) = consumer(&premium.url("/home/premium"), &arn, &moto.endpoint, &log);
     let client = reqwest::Client::new();
-    let (status, elapsed) = timed_get(&client, &format!("{base}/healthz")).await;
-    assert_eq!(status, 200, "/healthz answers while Secrets Manager hangs");
-    assert!(
-        elapsed <= PROBE_TIMEOUT,
-        "/healthz answered after {elapsed:?}"
-    );
+    healthz_answers_at_once(&client, &base).await;
     callers_and_probes_answer_in_time(&client, &base).await;
 
     // Secrets Manager answers again: the probes' background fetches load the credentials.
@@ -176,17 +178,9 @@ fn seed_secret(secret: &str, token_url: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_secret_works_and_a_rotation_is_followed() {
-    let moto = test_support::Moto::start().await;
-    let moto_url = moto.endpoint.clone();
     // Two-second tokens, so a renewal (with the then stale secret) comes quickly.
-    let cognito = start_cognito("secret-1", 2);
-    let premium = start_premium(&cognito).await;
-    let arn = moto
-        .create_secret(
-            "cognito_us-east-1_Test-xYz",
-            &seed_secret("secret-1", &cognito.token_endpoint()),
-        )
-        .await;
+    let (moto, cognito, premium, arn) = seeded_world("cognito_us-east-1_Test-xYz", 2).await;
+    let moto_url = moto.endpoint.clone();
 
     let log = temp_volume("sm-log").join("consumer.log");
     let (consumer, consumer_url) = consumer(&premium.url("/home/premium"), &arn, &moto_url, &log);
