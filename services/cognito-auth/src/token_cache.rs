@@ -164,6 +164,19 @@ impl TokenCache {
         &self.shared.credentials
     }
 
+    /// Asks the credentials source for its credentials on a task of its own (the current tokio
+    /// runtime's), so that nobody waits: at start-up, and for a readiness probe, which may only
+    /// look at what [`CredentialsProvider::loaded`] holds. The fetch is shared with any in
+    /// flight and, after a failure, not repeated within the source's cooldown.
+    pub fn load_credentials_in_background(&self) {
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            if let Err(error) = shared.credentials.current().await {
+                tracing::debug!(%error, "client credentials not available yet");
+            }
+        });
+    }
+
     /// A token for `scopes` (order and duplicates do not matter): cached if possible, otherwise
     /// fetched once for all concurrent callers. A token request never runs past the policy's
     /// `deadline` counted from this call (time spent waiting for credentials included), and a

@@ -21,12 +21,8 @@ async fn readyz(tokens: web::Data<TokenCache>) -> HttpResponse {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
         Err(error) => {
             // A source that failed at start, such as an unreachable Secrets Manager, recovers
-            // through the probes: each asks for one fetch in the background (shared with any in
-            // flight, and not repeated within the failure cooldown).
-            let tokens = tokens.into_inner();
-            actix_web::rt::spawn(async move {
-                let _ = tokens.credentials().current().await;
-            });
+            // through the probes.
+            tokens.load_credentials_in_background();
             HttpResponse::ServiceUnavailable().json(serde_json::json!({
                 "message": format!("client credentials not loaded: {error}")
             }))

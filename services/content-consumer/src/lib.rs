@@ -84,14 +84,8 @@ pub async fn start(
         write_scopes: vec![settings.scopes.write.clone()],
         metrics: metrics.clone(),
     });
-    // Credentials are fetched in the background: start-up (and /healthz) never wait on Secrets
-    // Manager; /readyz says when they are there.
-    let prefetch = tokens.clone();
-    actix_web::rt::spawn(async move {
-        if let Err(error) = prefetch.credentials().current().await {
-            tracing::warn!(%error, "client credentials not available yet");
-        }
-    });
+    // Start-up (and /healthz) never wait on Secrets Manager; /readyz says when it answered.
+    tokens.load_credentials_in_background();
     let tokens = web::Data::new(tokens);
     let metrics = web::Data::from(metrics);
     tracing::info!(

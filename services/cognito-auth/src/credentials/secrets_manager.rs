@@ -139,7 +139,11 @@ impl SecretsManagerSource {
         let result = self.fetch().await;
         match &result {
             Ok(_) => self.fetches.succeeded(&flight),
-            Err(error) => self.fetches.failed(&flight, Instant::now(), error.clone()),
+            Err(error) => {
+                // At most once per cooldown: callers meanwhile share this failure.
+                tracing::warn!(%error, "client credentials not available yet");
+                self.fetches.failed(&flight, Instant::now(), error.clone());
+            }
         }
         result
     }
