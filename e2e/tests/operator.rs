@@ -2,7 +2,8 @@
 //! local-cognito's admin API, with premium-content and content-consumer as real processes: a
 //! secret rotation under steady load fails no call, an operator killed between Cognito's
 //! answer and its status write leaves one app client, not two, and two replicas with leader
-//! election ride out a 30 s kube-apiserver outage (neither exits, one leads afterwards).
+//! election ride out a 30 s kube-apiserver outage and 20 s of it hanging (neither exits, never
+//! two leaders, one leads afterwards).
 //!
 //! Ignored by default (they need the test cluster and the built binaries); `scripts/test` runs
 //! them.
@@ -420,6 +421,35 @@ struct Samples {
     unhealthy: Vec<String>,
 }
 
+/// Samples both replicas every 200 ms into `samples` until `stop`.
+fn sample(
+    http: reqwest::Client,
+    bases: [String; 2],
+    samples: Arc<std::sync::Mutex<Samples>>,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while !stop.load(Ordering::SeqCst) {
+            let (a, b) = tokio::join!(
+                leads_and_health(&http, &bases[0]),
+                leads_and_health(&http, &bases[1])
+            );
+            {
+                let mut samples = samples.lock().unwrap();
+                samples.taken += 1;
+                samples.two_leaders += usize::from(a.0 && b.0);
+                samples.no_leader += usize::from(!a.0 && !b.0);
+                for (name, health) in [("one", a.1), ("two", b.1)] {
+                    if health != 200 {
+                        samples.unhealthy.push(format!("{name}: {health}"));
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+}
+
 /// Whether the replica at `base` says it leads (its `leader` gauge), and its `/healthz` status.
 async fn leads_and_health(http: &reqwest::Client, base: &str) -> (bool, u16) {
     let get = |path: &str| {
@@ -443,13 +473,49 @@ async fn leads_and_health(http: &reqwest::Client, base: &str) -> (bool, u16) {
     (leads, health)
 }
 
+/// The operator's Lease holder in `leases`' namespace.
+async fn holder(leases: &Api<k8s_openapi::api::coordination::v1::Lease>) -> Option<String> {
+    leases
+        .get("cognito-client-operator")
+        .await
+        .ok()?
+        .spec?
+        .holder_identity
+}
+
+/// Waits until exactly one of `replicas` (named `one`, `two`) says it leads, and it holds the
+/// Lease.
+async fn one_leader_again(
+    http: &reqwest::Client,
+    replicas: [&Service; 2],
+    leases: &Api<k8s_openapi::api::coordination::v1::Lease>,
+) {
+    eventually(
+        "one replica leading again",
+        Duration::from_secs(60),
+        || async {
+            let leader = holder(leases).await?;
+            let (a, b) = tokio::join!(
+                leads_and_health(http, &replicas[0].base),
+                leads_and_health(http, &replicas[1].base)
+            );
+            let leading = match (a.0, b.0) {
+                (true, false) => "one",
+                (false, true) => "two",
+                _ => return None,
+            };
+            (leader == leading).then_some(())
+        },
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the k8s-test-cluster scripts and the built binaries: scripts/test"]
-async fn two_replicas_ride_out_an_api_server_outage_with_one_leader() {
-    use k8s_openapi::api::coordination::v1::Lease;
+async fn two_replicas_ride_out_api_server_outages_with_one_leader() {
     use test_support::k8s_cluster::PrivateCluster;
 
-    // A cluster of this test's own: its kube-apiserver is stopped for 30 s.
+    // A cluster of this test's own: its kube-apiserver is stopped for 30 s, then hangs for 20 s.
     let mut cluster = PrivateCluster::start();
     let client = cluster.client().await;
     test_support::k8s_cluster::install_crds(&client, cognito_client_operator::crd::crds()).await;
@@ -458,46 +524,21 @@ async fn two_replicas_ride_out_an_api_server_outage_with_one_leader() {
     let http = reqwest::Client::new();
     let kubeconfig = cluster.kubeconfig();
     let mut one = replica(&kubeconfig, &ns, "one", idp.admin_endpoint(), &http).await;
-    let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
-    let holder = || async {
-        leases
-            .get("cognito-client-operator")
-            .await
-            .ok()?
-            .spec?
-            .holder_identity
-    };
+    let leases = Api::namespaced(client.clone(), &ns);
     eventually("one to lead", Duration::from_secs(30), || async {
-        (holder().await.as_deref() == Some("one")).then_some(())
+        (holder(&leases).await.as_deref() == Some("one")).then_some(())
     })
     .await;
     let mut two = replica(&kubeconfig, &ns, "two", idp.admin_endpoint(), &http).await;
-
-    // Both replicas' view, every 200 ms until the end.
+    let samples = Arc::new(std::sync::Mutex::new(Samples::default()));
     let stop = Arc::new(AtomicBool::new(false));
-    let sampler = tokio::spawn({
-        let (http, stop) = (http.clone(), stop.clone());
-        let bases = [one.base.clone(), two.base.clone()];
-        async move {
-            let mut samples = Samples::default();
-            while !stop.load(Ordering::SeqCst) {
-                let (a, b) = tokio::join!(
-                    leads_and_health(&http, &bases[0]),
-                    leads_and_health(&http, &bases[1])
-                );
-                samples.taken += 1;
-                samples.two_leaders += usize::from(a.0 && b.0);
-                samples.no_leader += usize::from(!a.0 && !b.0);
-                for (name, health) in [("one", a.1), ("two", b.1)] {
-                    if health != 200 {
-                        samples.unhealthy.push(format!("{name}: {health}"));
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            samples
-        }
-    });
+    let sampler = sample(
+        http.clone(),
+        [one.base.clone(), two.base.clone()],
+        samples.clone(),
+        stop.clone(),
+    );
+    let stepped_down = || samples.lock().unwrap().no_leader;
 
     let clients: Api<CognitoClient> = Api::namespaced(client.clone(), &ns);
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
@@ -525,43 +566,34 @@ async fn two_replicas_ride_out_an_api_server_outage_with_one_leader() {
     reconciled("before").await;
     let written = secrets.get("before-credentials").await.unwrap();
 
+    // The API server is away: connections refused.
+    let before = stepped_down();
     cluster.stop_api_server();
     tokio::time::sleep(Duration::from_secs(30)).await;
     assert_eq!(one.process.exited(), None, "one exited during the outage");
     assert_eq!(two.process.exited(), None, "two exited during the outage");
+    assert!(stepped_down() > before, "the leader stepped down");
     cluster.start_api_server().await;
-
-    eventually(
-        "one replica leading again",
-        Duration::from_secs(60),
-        || async {
-            let leader = holder().await?;
-            let (a, b) = tokio::join!(
-                leads_and_health(&http, &one.base),
-                leads_and_health(&http, &two.base)
-            );
-            let leading = match (a.0, b.0) {
-                (true, false) => "one",
-                (false, true) => "two",
-                _ => return None,
-            };
-            (leader == leading).then_some(())
-        },
-    )
-    .await;
+    one_leader_again(&http, [&one, &two], &leases).await;
     reconciled("after").await;
+
+    // The API server hangs: connections accepted, nothing answered.
+    let before = stepped_down();
+    cluster.pause_api_server();
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert!(stepped_down() > before, "the leader stepped down");
+    cluster.resume_api_server();
+    one_leader_again(&http, [&one, &two], &leases).await;
+    reconciled("last").await;
     // Give a second leader, were there one, time to act on the new client as well.
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.store(true, Ordering::SeqCst);
-    let samples = sampler.await.unwrap();
+    sampler.await.unwrap();
+    let samples = std::mem::take(&mut *samples.lock().unwrap());
 
     assert_eq!(one.process.exited(), None, "one exited");
     assert_eq!(two.process.exited(), None, "two exited");
     assert_eq!(samples.two_leaders, 0, "two leaders at once: {samples:?}");
-    assert!(
-        samples.no_leader > 0,
-        "the leader stepped down during the outage: {samples:?}"
-    );
     assert!(samples.unhealthy.is_empty(), "{samples:?}");
     let output = one.process.output() + &two.process.output();
     assert!(
@@ -569,8 +601,8 @@ async fn two_replicas_ride_out_an_api_server_outage_with_one_leader() {
         "the leader stepped down: {output}"
     );
     // Nothing written twice: one app client per CognitoClient, created once each, and the
-    // Secret written before the outage untouched since.
-    for name in ["before", "after"] {
+    // Secret written before the outages untouched since.
+    for name in ["before", "after", "last"] {
         let named = format!("{ns}-{name}");
         let count = idp
             .pool()
@@ -580,15 +612,15 @@ async fn two_replicas_ride_out_an_api_server_outage_with_one_leader() {
             .count();
         assert_eq!(count, 1, "app clients named {named}");
     }
-    assert_eq!(idp.admin.calls("CreateUserPoolClient"), 2);
+    assert_eq!(idp.admin.calls("CreateUserPoolClient"), 3);
     let now = secrets.get("before-credentials").await.unwrap();
     assert_eq!(
         now.resource_version(),
         written.resource_version(),
-        "the Secret written before the outage was written again"
+        "the Secret written before the outages was written again"
     );
     eprintln!(
-        "outage: {} samples of both replicas, {} with two leaders, {} with none",
+        "outages: {} samples of both replicas, {} with two leaders, {} with none",
         samples.taken, samples.two_leaders, samples.no_leader
     );
 }

@@ -153,6 +153,26 @@ impl PrivateCluster {
         self.stopped = Some(args);
     }
 
+    /// Freezes the kube-apiserver (SIGSTOP): connections are still accepted by the kernel and
+    /// nothing answers them (a hanging API server), until [`Self::resume_api_server`].
+    pub fn pause_api_server(&self) {
+        self.signal_api_server("STOP");
+    }
+
+    /// Lets a paused kube-apiserver run again (SIGCONT).
+    pub fn resume_api_server(&self) {
+        self.signal_api_server("CONT");
+    }
+
+    fn signal_api_server(&self, signal: &str) {
+        let pid = self.api_server_pid();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} kube-apiserver {pid}");
+    }
+
     /// Starts the kube-apiserver stopped by [`Self::stop_api_server`] again, with the same
     /// command line (certificates and etcd are reused), and waits until it answers.
     pub async fn start_api_server(&mut self) {
