@@ -58,7 +58,9 @@ pub enum Meanwhile<F> {
 /// The right to fetch: held, no other fetch of the same state runs. Outcomes are recorded
 /// with [`SingleFlight::succeeded`] and [`SingleFlight::failed`], which take it as proof.
 #[derive(Debug)]
-pub struct Flight(#[allow(dead_code)] OwnedMutexGuard<()>);
+pub struct Flight {
+    _held: OwnedMutexGuard<()>,
+}
 
 impl<F> Default for SingleFlight<F> {
     fn default() -> Self {
@@ -75,7 +77,9 @@ impl<F: Clone> SingleFlight<F> {
     /// did, so the caller can share its outcome.
     pub async fn enter(&self) -> (Flight, Meanwhile<F>) {
         let seen = self.completed.load(Ordering::SeqCst);
-        let flight = Flight(self.flight.clone().lock_owned().await);
+        let flight = Flight {
+            _held: self.flight.clone().lock_owned().await,
+        };
         let meanwhile = if self.completed.load(Ordering::SeqCst) == seen {
             Meanwhile::Nothing
         } else {
@@ -89,7 +93,8 @@ impl<F: Clone> SingleFlight<F> {
 
     /// The flight, if no fetch runs now (for background refreshes, which never wait).
     pub fn try_enter(&self) -> Option<Flight> {
-        self.flight.clone().try_lock_owned().ok().map(Flight)
+        let held = self.flight.clone().try_lock_owned().ok()?;
+        Some(Flight { _held: held })
     }
 
     /// The last fetch's failure, unless a success came after it.
