@@ -333,3 +333,88 @@ async fn the_issuer_reads_client_credentials_as_cognito_does() {
     let (status, body) = ask(basic(&client.id, &client.secret), two).await;
     assert_eq!((status, body), (400, json!({"error": "invalid_request"})));
 }
+
+/// One call of the outage load test: when it was sent (from the test's start), its status (0:
+/// no answer) and how long it took.
+type Call = (Duration, u16, Duration);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs node + oauth2-mock-server, moto_server and the built binaries: scripts/test"]
+async fn a_secrets_manager_outage_under_load_answers_every_call_within_the_deadline() {
+    const TOKEN_DEADLINE: Duration = Duration::from_secs(5);
+    const OUTAGE: Duration = Duration::from_secs(20);
+    const AFTER: Duration = Duration::from_secs(10);
+    const CALLERS: usize = 10;
+    let world = World::start().await;
+    let moto = Moto::start().await;
+    let secret = seed_secret_json(POOL, &world.pool.token_endpoint, &consumer_client());
+    let arn = moto.create_secret("cognito_e2e_outage", &secret).await;
+    // Secrets Manager hangs from before the consumer starts: it has no credentials, and every
+    // fetch costs the whole fetch timeout (the worst case; a closed port fails faster).
+    moto.process.pause();
+    let mut env = moto.aws_env();
+    env.insert("APP_SECRETS_ARN", arn);
+    env.insert("PREMIUM_API_URL", world.premium_url());
+    env.insert("TOKEN_DEADLINE", "5s".to_owned());
+    let consumer = Service::start("content-consumer", &env, "/healthz", &world.http).await;
+
+    let url = format!("{}/content/authorized-read", consumer.base);
+    let started = std::time::Instant::now();
+    let callers: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (http, url) = (world.http.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut calls: Vec<Call> = Vec::new();
+                while started.elapsed() < OUTAGE + AFTER {
+                    let sent = started.elapsed();
+                    let status = http
+                        .get(&url)
+                        .timeout(Duration::from_secs(30))
+                        .send()
+                        .await
+                        .map_or(0, |r| r.status().as_u16());
+                    calls.push((sent, status, started.elapsed() - sent));
+                }
+                calls
+            })
+        })
+        .collect();
+    tokio::time::sleep(OUTAGE.saturating_sub(started.elapsed())).await;
+    moto.process.resume();
+    let mut calls: Vec<Call> = Vec::new();
+    for caller in callers {
+        calls.extend(caller.await.expect("caller task"));
+    }
+
+    let failed = calls.iter().filter(|(_, status, _)| *status != 200).count();
+    let late: Vec<&Call> = calls.iter().filter(|c| c.2 > TOKEN_DEADLINE).collect();
+    let slowest = calls.iter().map(|c| c.2).max().unwrap_or_default();
+    eprintln!(
+        "Secrets Manager outage of {OUTAGE:?} with {CALLERS} callers: {} requests, {failed} failed \
+         (503 while no credentials), {} late (> TOKEN_DEADLINE {TOKEN_DEADLINE:?}), slowest {slowest:?}",
+        calls.len(),
+        late.len()
+    );
+    assert!(late.is_empty(), "answered after TOKEN_DEADLINE: {late:?}");
+    for (sent, status, _) in &calls {
+        assert!(
+            [200, 503].contains(status),
+            "a call sent at {sent:?} got {status}"
+        );
+        // Credentials load within a few fetch timeouts of Secrets Manager's return.
+        assert!(
+            *status == 200 || *sent < OUTAGE + Duration::from_secs(5),
+            "a call sent at {sent:?}, after the outage, failed"
+        );
+    }
+    assert!(
+        calls
+            .iter()
+            .any(|(sent, status, _)| *sent < OUTAGE && *status == 503),
+        "the outage was felt"
+    );
+    assert!(
+        calls.iter().filter(|(_, status, _)| *status == 200).count() > CALLERS,
+        "served after the outage"
+    );
+}

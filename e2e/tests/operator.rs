@@ -1,7 +1,9 @@
 //! The operator as users deploy it (its binary, a real kube-apiserver) managing app clients in
 //! local-cognito's admin API, with premium-content and content-consumer as real processes: a
-//! secret rotation under steady load fails no call, and an operator killed between Cognito's
-//! answer and its status write leaves one app client, not two.
+//! secret rotation under steady load fails no call, an operator killed between Cognito's
+//! answer and its status write leaves one app client, not two, and two replicas with leader
+//! election ride out a 30 s kube-apiserver outage and 20 s of it hanging (neither exits, never
+//! two leaders, one leads afterwards).
 //!
 //! Ignored by default (they need the test cluster and the built binaries); `scripts/test` runs
 //! them.
@@ -51,10 +53,41 @@ fn cognito() -> TestIssuer {
 
 /// The operator binary watching `ns`, with local-cognito as AWS.
 async fn operator(kubeconfig: &Path, ns: &str, aws: &str, http: &reqwest::Client) -> Service {
-    let env = BTreeMap::from([
+    let election = BTreeMap::from([("LEADER_ELECTION", "false".to_owned())]);
+    operator_with(kubeconfig, ns, aws, http, election).await
+}
+
+/// One replica of the operator binary watching `ns`, with leader election through a Lease in
+/// `ns` as `pod` (short timings: a 6 s lease renewed every second, given up after 4 s without).
+async fn replica(
+    kubeconfig: &Path,
+    ns: &str,
+    pod: &str,
+    aws: &str,
+    http: &reqwest::Client,
+) -> Service {
+    let election = BTreeMap::from([
+        ("LEADER_ELECTION", "true".to_owned()),
+        ("LEADER_ELECTION_NAMESPACE", ns.to_owned()),
+        ("POD_NAME", pod.to_owned()),
+        ("LEASE_DURATION", "6s".to_owned()),
+        ("LEASE_RENEW_DEADLINE", "4s".to_owned()),
+        ("LEASE_RETRY_PERIOD", "1s".to_owned()),
+    ]);
+    operator_with(kubeconfig, ns, aws, http, election).await
+}
+
+/// The operator binary watching `ns`, with local-cognito as AWS and `election` settings.
+async fn operator_with(
+    kubeconfig: &Path,
+    ns: &str,
+    aws: &str,
+    http: &reqwest::Client,
+    election: BTreeMap<&'static str, String>,
+) -> Service {
+    let mut env = BTreeMap::from([
         ("KUBECONFIG", kubeconfig.display().to_string()),
         ("WATCH_NAMESPACES", ns.to_owned()),
-        ("LEADER_ELECTION", "false".to_owned()),
         ("AWS_ENDPOINT_URL", aws.to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
@@ -62,6 +95,7 @@ async fn operator(kubeconfig: &Path, ns: &str, aws: &str, http: &reqwest::Client
         ("RETRY_BASE_DELAY", "200ms".to_owned()),
         ("RETRY_MAX_DELAY", "2s".to_owned()),
     ]);
+    env.extend(election);
     Service::start("cognito-client-operator", &env, "/readyz", http).await
 }
 
@@ -373,4 +407,220 @@ async fn an_operator_killed_between_create_and_status_leaves_one_app_client() {
         .await
         .unwrap();
     assert_eq!(token.status(), 200);
+}
+
+/// What the two replicas' probes and metrics said, sampled throughout the outage test.
+#[derive(Debug, Default)]
+struct Samples {
+    taken: usize,
+    /// Samples where both said they lead.
+    two_leaders: usize,
+    /// Samples where neither led (the leader stepped down).
+    no_leader: usize,
+    /// `/healthz` answers other than 200.
+    unhealthy: Vec<String>,
+}
+
+/// Samples both replicas every 200 ms into `samples` until `stop`.
+fn sample(
+    http: reqwest::Client,
+    bases: [String; 2],
+    samples: Arc<std::sync::Mutex<Samples>>,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while !stop.load(Ordering::SeqCst) {
+            let (a, b) = tokio::join!(
+                leads_and_health(&http, &bases[0]),
+                leads_and_health(&http, &bases[1])
+            );
+            {
+                let mut samples = samples.lock().unwrap();
+                samples.taken += 1;
+                samples.two_leaders += usize::from(a.0 && b.0);
+                samples.no_leader += usize::from(!a.0 && !b.0);
+                for (name, health) in [("one", a.1), ("two", b.1)] {
+                    if health != 200 {
+                        samples.unhealthy.push(format!("{name}: {health}"));
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+}
+
+/// Whether the replica at `base` says it leads (its `leader` gauge), and its `/healthz` status.
+async fn leads_and_health(http: &reqwest::Client, base: &str) -> (bool, u16) {
+    let get = |path: &str| {
+        http.get(format!("{base}{path}"))
+            .timeout(Duration::from_secs(2))
+            .send()
+    };
+    let leads = match get("/metrics").await {
+        Ok(response) => response
+            .text()
+            .await
+            .unwrap_or_default()
+            .lines()
+            // The sample line, not the HELP line (which mentions "1" too).
+            .any(|line| line == "cognito_client_operator_leader 1"),
+        Err(_) => false,
+    };
+    let health = get("/healthz")
+        .await
+        .map_or(0, |response| response.status().as_u16());
+    (leads, health)
+}
+
+/// The operator's Lease holder in `leases`' namespace.
+async fn holder(leases: &Api<k8s_openapi::api::coordination::v1::Lease>) -> Option<String> {
+    leases
+        .get("cognito-client-operator")
+        .await
+        .ok()?
+        .spec?
+        .holder_identity
+}
+
+/// Waits until exactly one of `replicas` (named `one`, `two`) says it leads, and it holds the
+/// Lease.
+async fn one_leader_again(
+    http: &reqwest::Client,
+    replicas: [&Service; 2],
+    leases: &Api<k8s_openapi::api::coordination::v1::Lease>,
+) {
+    eventually(
+        "one replica leading again",
+        Duration::from_secs(60),
+        || async {
+            let leader = holder(leases).await?;
+            let (a, b) = tokio::join!(
+                leads_and_health(http, &replicas[0].base),
+                leads_and_health(http, &replicas[1].base)
+            );
+            let leading = match (a.0, b.0) {
+                (true, false) => "one",
+                (false, true) => "two",
+                _ => return None,
+            };
+            (leader == leading).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the k8s-test-cluster scripts and the built binaries: scripts/test"]
+async fn two_replicas_ride_out_api_server_outages_with_one_leader() {
+    use test_support::k8s_cluster::PrivateCluster;
+
+    // A cluster of this test's own: its kube-apiserver is stopped for 30 s, then hangs for 20 s.
+    let mut cluster = PrivateCluster::start();
+    let client = cluster.client().await;
+    test_support::k8s_cluster::install_crds(&client, cognito_client_operator::crd::crds()).await;
+    let ns = test_support::k8s_cluster::create_namespace(&client, "e2e-outage").await;
+    let idp = cognito();
+    let http = reqwest::Client::new();
+    let kubeconfig = cluster.kubeconfig();
+    let mut one = replica(&kubeconfig, &ns, "one", idp.admin_endpoint(), &http).await;
+    let leases = Api::namespaced(client.clone(), &ns);
+    eventually("one to lead", Duration::from_secs(30), || async {
+        (holder(&leases).await.as_deref() == Some("one")).then_some(())
+    })
+    .await;
+    let mut two = replica(&kubeconfig, &ns, "two", idp.admin_endpoint(), &http).await;
+    let samples = Arc::new(std::sync::Mutex::new(Samples::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = sample(
+        http.clone(),
+        [one.base.clone(), two.base.clone()],
+        samples.clone(),
+        stop.clone(),
+    );
+    let stepped_down = || samples.lock().unwrap().no_leader;
+
+    let clients: Api<CognitoClient> = Api::namespaced(client.clone(), &ns);
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    // A managed CognitoClient `name`, Ready.
+    let reconciled = |name: &'static str| {
+        let (clients, token_endpoint) = (clients.clone(), idp.token_endpoint());
+        async move {
+            let client = managed_client(name, &token_endpoint, "10m");
+            clients
+                .create(&PostParams::default(), &client)
+                .await
+                .unwrap();
+            eventually(
+                &format!("{name} Ready"),
+                Duration::from_secs(60),
+                || async {
+                    condition(&clients, name, "Ready")
+                        .await
+                        .filter(|(s, _)| s == "True")
+                },
+            )
+            .await
+        }
+    };
+    reconciled("before").await;
+    let written = secrets.get("before-credentials").await.unwrap();
+
+    // The API server is away: connections refused.
+    let before = stepped_down();
+    cluster.stop_api_server();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(one.process.exited(), None, "one exited during the outage");
+    assert_eq!(two.process.exited(), None, "two exited during the outage");
+    assert!(stepped_down() > before, "the leader stepped down");
+    cluster.start_api_server().await;
+    one_leader_again(&http, [&one, &two], &leases).await;
+    reconciled("after").await;
+
+    // The API server hangs: connections accepted, nothing answered.
+    let before = stepped_down();
+    cluster.pause_api_server();
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert!(stepped_down() > before, "the leader stepped down");
+    cluster.resume_api_server();
+    one_leader_again(&http, [&one, &two], &leases).await;
+    reconciled("last").await;
+    // Give a second leader, were there one, time to act on the new client as well.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::SeqCst);
+    sampler.await.unwrap();
+    let samples = std::mem::take(&mut *samples.lock().unwrap());
+
+    assert_eq!(one.process.exited(), None, "one exited");
+    assert_eq!(two.process.exited(), None, "two exited");
+    assert_eq!(samples.two_leaders, 0, "two leaders at once: {samples:?}");
+    assert!(samples.unhealthy.is_empty(), "{samples:?}");
+    let output = one.process.output() + &two.process.output();
+    assert!(
+        output.contains("lost the leader lease; stopped reconciling"),
+        "the leader stepped down: {output}"
+    );
+    // Nothing written twice: one app client per CognitoClient, created once each, and the
+    // Secret written before the outages untouched since.
+    for name in ["before", "after", "last"] {
+        let named = format!("{ns}-{name}");
+        let count = idp
+            .pool()
+            .clients()
+            .into_iter()
+            .filter(|c| c.client_name == named)
+            .count();
+        assert_eq!(count, 1, "app clients named {named}");
+    }
+    assert_eq!(idp.admin.calls("CreateUserPoolClient"), 3);
+    let now = secrets.get("before-credentials").await.unwrap();
+    assert_eq!(
+        now.resource_version(),
+        written.resource_version(),
+        "the Secret written before the outages was written again"
+    );
+    eprintln!(
+        "outages: {} samples of both replicas, {} with two leaders, {} with none",
+        samples.taken, samples.two_leaders, samples.no_leader
+    );
 }

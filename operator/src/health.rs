@@ -1,6 +1,14 @@
 //! `/healthz` and `/readyz`: the operator's phase, as probes see it.
+//!
+//! Liveness is about this process, not about the API server or the Lease: a standby, a
+//! replica that lost the Lease, and one waiting for an API server that is away are all alive,
+//! and a restart would mend none of them (it would only add restarts and back-off to an
+//! outage). `/healthz` fails only when the runtime that runs the election and the controllers
+//! has stopped making progress (no [`PhaseCell::beat`] for [`STALL_LIMIT`]); the probes' own
+//! server runs on threads of its own, so it can tell.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, web};
 
@@ -20,19 +28,52 @@ pub enum Phase {
     Stopping = 4,
 }
 
-/// The shared phase.
-#[derive(Debug, Default)]
-pub struct PhaseCell(AtomicU8);
+/// How often the operator's runtime beats ([`PhaseCell::beat`]).
+pub const BEAT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long the runtime may go without a beat before `/healthz` fails.
+pub const STALL_LIMIT: Duration = Duration::from_secs(10);
+
+/// The shared phase, and when the operator's runtime last showed it was making progress.
+#[derive(Debug)]
+pub struct PhaseCell {
+    phase: AtomicU8,
+    since: Instant,
+    /// Milliseconds from `since` to the last beat.
+    last_beat: AtomicU64,
+}
+
+impl Default for PhaseCell {
+    fn default() -> Self {
+        Self {
+            phase: AtomicU8::new(Phase::Starting as u8),
+            since: Instant::now(),
+            last_beat: AtomicU64::new(0),
+        }
+    }
+}
 
 impl PhaseCell {
     /// Sets the phase.
     pub fn set(&self, phase: Phase) {
-        self.0.store(phase as u8, Ordering::SeqCst);
+        self.phase.store(phase as u8, Ordering::SeqCst);
+    }
+
+    /// Records that the runtime is making progress (called every [`BEAT_INTERVAL`]).
+    pub fn beat(&self) {
+        let elapsed = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_beat.store(elapsed, Ordering::SeqCst);
+    }
+
+    /// Whether the last beat is less than [`STALL_LIMIT`] old at `now`.
+    pub fn is_live(&self, now: Instant) -> bool {
+        let last = self.since + Duration::from_millis(self.last_beat.load(Ordering::SeqCst));
+        now.saturating_duration_since(last) < STALL_LIMIT
     }
 
     /// The current phase.
     pub fn get(&self) -> Phase {
-        match self.0.load(Ordering::SeqCst) {
+        match self.phase.load(Ordering::SeqCst) {
             1 => Phase::Standby,
             2 => Phase::Syncing,
             3 => Phase::Ready,
@@ -47,9 +88,17 @@ impl PhaseCell {
     }
 }
 
-/// `/healthz`: 200 while the process serves.
-pub(crate) async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().body("ok")
+/// `/healthz`: 200 while the operator's runtime makes progress, whatever the phase (the body
+/// names it: `ok: Standby`), 503 once it has stalled for [`STALL_LIMIT`].
+pub(crate) async fn healthz(phase: web::Data<PhaseCell>) -> HttpResponse {
+    if phase.is_live(Instant::now()) {
+        HttpResponse::Ok().body(format!("ok: {:?}", phase.get()))
+    } else {
+        HttpResponse::ServiceUnavailable().body(format!(
+            "stalled: no progress for {STALL_LIMIT:?} ({:?})",
+            phase.get()
+        ))
+    }
 }
 
 /// `/readyz`: 200 for a standby or a synced leader, 503 otherwise; the body names the phase.
@@ -84,5 +133,15 @@ mod tests {
         })
         .collect();
         assert_eq!(ready, [false, true, false, true, false]);
+    }
+
+    #[test]
+    fn live_until_the_beats_stop_for_the_stall_limit() {
+        let cell = PhaseCell::default();
+        let now = Instant::now();
+        cell.beat();
+        assert!(cell.is_live(now));
+        assert!(cell.is_live(now + STALL_LIMIT - Duration::from_secs(1)));
+        assert!(!cell.is_live(now + STALL_LIMIT + Duration::from_secs(1)));
     }
 }

@@ -177,46 +177,67 @@ pub enum Tenure {
 }
 
 impl LeaseElector {
-    /// Tries every retry period until this replica holds the Lease; `false` when `shutdown`
-    /// came first. `lease` (`namespace/name`) names it in the logs.
-    pub async fn acquire(&self, lease: &str, shutdown: &CancellationToken) -> bool {
+    /// One acquire-or-renew within `limit`: a call the API server never answers counts as an
+    /// error, so no Lease call holds the election loop longer than that.
+    async fn attempt(&self, limit: Duration) -> Result<bool, String> {
+        match tokio::time::timeout(limit, self.try_acquire_or_renew()).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("the API server did not answer within {limit:?}")),
+        }
+    }
+
+    /// Tries every retry period until this replica holds the Lease, however long the API
+    /// server is away; `None` when `shutdown` came first. Returns when the winning attempt
+    /// was sent: the Lease's `renewTime` is no earlier, so the renew deadline counts from it.
+    /// `lease` (`namespace/name`) names it in the logs.
+    pub async fn acquire(&self, lease: &str, shutdown: &CancellationToken) -> Option<Instant> {
         loop {
-            match self.try_acquire_or_renew().await {
-                Ok(true) => return true,
+            let sent = Instant::now();
+            match self.attempt(self.settings.renew_deadline).await {
+                Ok(true) => return Some(sent),
                 Ok(false) => {}
-                Err(e) => warn!(%lease, error = %e, "could not acquire the leader lease"),
+                Err(error) => warn!(%lease, %error, "could not acquire the leader lease"),
             }
             tokio::select! {
-                _ = shutdown.cancelled() => return false,
+                _ = shutdown.cancelled() => return None,
                 _ = tokio::time::sleep(self.settings.retry_period) => {}
             }
         }
     }
 
-    /// Renews the held Lease every retry period while `work` runs, until `shutdown`, the end of
-    /// `work`, or the loss of the Lease (another holder, or no renewal within the renew
-    /// deadline: renewal errors before it are only logged).
+    /// Renews the Lease, held since `renewed` (when the acquiring attempt was sent), every
+    /// retry period while `work` runs, until `shutdown`, the end of `work`, or the loss of the
+    /// Lease: another holder, or no renewal sent within the renew deadline of the last
+    /// successful one (errors before it are only logged, and a renewal the API server does not
+    /// answer is given up at the deadline). The renew deadline is shorter than the lease
+    /// duration, so this replica stops leading before any other may take over.
     pub async fn hold_while<W: Future + Unpin>(
         &self,
         lease: &str,
+        renewed: Instant,
         shutdown: &CancellationToken,
         work: &mut W,
     ) -> Tenure {
-        let mut last_renewal = Instant::now();
+        let mut last_renewal = renewed;
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return Tenure::Ended,
                 _ = &mut *work => return Tenure::Ended,
                 _ = tokio::time::sleep(self.settings.retry_period) => {}
             }
-            match self.try_acquire_or_renew().await {
-                Ok(true) => last_renewal = Instant::now(),
+            let left = self
+                .settings
+                .renew_deadline
+                .saturating_sub(last_renewal.elapsed());
+            let sent = Instant::now();
+            match self.attempt(left).await {
+                Ok(true) => last_renewal = sent,
                 Ok(false) => return Tenure::Lost,
-                Err(e) if last_renewal.elapsed() >= self.settings.renew_deadline => {
-                    warn!(%lease, error = %e, "could not renew the leader lease before the deadline");
+                Err(error) if last_renewal.elapsed() >= self.settings.renew_deadline => {
+                    warn!(%lease, %error, "could not renew the leader lease before the deadline");
                     return Tenure::Lost;
                 }
-                Err(e) => warn!(%lease, error = %e, "could not renew the leader lease; retrying"),
+                Err(error) => warn!(%lease, %error, "could not renew the leader lease; retrying"),
             }
         }
     }

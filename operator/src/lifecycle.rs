@@ -1,6 +1,7 @@
 //! A replica's life: serve `/healthz`, `/readyz` and `/metrics`, wait for the leader Lease (when
-//! elected), reconcile while leading, and stop gracefully (running reconciles finish, the Lease
-//! is released).
+//! elected), reconcile while leading, step down to standby when the Lease is lost (another
+//! holder, or an API server away past the renew deadline) and lead again once it is won back,
+//! and stop gracefully (running reconciles finish, the Lease is released).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::backoff::FailureBackoff;
 use crate::cognito_api::CognitoApi;
 use crate::context::Context;
 use crate::controller::run_controllers;
-use crate::health::{Phase, PhaseCell};
+use crate::health::{self, Phase, PhaseCell};
 use crate::leader::{LeaseElector, LeaseSettings, Tenure};
 use crate::metrics::Metrics;
 use crate::server;
@@ -37,13 +38,11 @@ pub enum RunError {
     /// The HTTP listener could not be used.
     #[error("serving /healthz, /readyz, /metrics: {0}")]
     Listen(#[source] std::io::Error),
-    /// Another replica took the Lease or it could not be renewed in time.
-    #[error("lost the leader lease {0}; stepping down")]
-    LostLease(String),
 }
 
 /// Runs the operator until `shutdown` is cancelled (graceful: running reconciles finish and the
-/// Lease is released) or leadership is lost. `settings` should have passed
+/// Lease is released). A lost Lease is no reason to stop: the replica stands by and competes
+/// for it again. `settings` should have passed
 /// [`Settings::validate`].
 pub async fn run(
     settings: Settings,
@@ -63,6 +62,15 @@ pub async fn run_with_metrics(
     metrics: Arc<Metrics>,
 ) -> Result<(), RunError> {
     let phase = Arc::new(PhaseCell::default());
+    let beats = {
+        let phase = phase.clone();
+        tokio::spawn(async move {
+            loop {
+                phase.beat();
+                tokio::time::sleep(health::BEAT_INTERVAL).await;
+            }
+        })
+    };
     let server =
         server::start(listener, metrics.clone(), phase.clone()).map_err(RunError::Listen)?;
     let server_handle = server.handle();
@@ -71,6 +79,7 @@ pub async fn run_with_metrics(
     phase.set(Phase::Stopping);
     server_handle.stop(true).await;
     let _ = server_task.await;
+    beats.abort();
     result
 }
 
@@ -113,7 +122,8 @@ async fn run_replica(
     lead(ctx, settings, election, metrics, phase, shutdown).await
 }
 
-/// Waits for the Lease, runs the controllers while holding it, and releases it on shutdown.
+/// Waits for the Lease, runs the controllers while holding it, stands by again when it is lost,
+/// and releases it on shutdown.
 async fn lead(
     ctx: Arc<Context>,
     settings: &Settings,
@@ -138,31 +148,55 @@ async fn lead(
         },
     );
     let lease = format!("{namespace}/{}", election.lease_name);
-    phase.set(Phase::Standby);
-    info!(%lease, %identity, "waiting for the leader lease");
-    if !elector.acquire(&lease, &shutdown).await {
-        return Ok(());
-    }
-    info!(%lease, %identity, "leading");
-    metrics.set_leader(true);
-    phase.set(Phase::Syncing);
-    let stop = shutdown.child_token();
-    let controller_settings = settings.clone();
-    let controller_stop = stop.clone();
-    let mut controllers = tokio::spawn(
-        async move { run_controllers(ctx, &controller_settings, controller_stop, phase).await }
+    loop {
+        phase.set(Phase::Standby);
+        info!(%lease, %identity, "waiting for the leader lease");
+        let Some(renewed) = elector.acquire(&lease, &shutdown).await else {
+            return Ok(());
+        };
+        info!(%lease, %identity, "leading");
+        metrics.set_leader(true);
+        phase.set(Phase::Syncing);
+        let stop = shutdown.child_token();
+        let (controller_ctx, controller_settings) = (ctx.clone(), settings.clone());
+        let (controller_stop, controller_phase) = (stop.clone(), phase.clone());
+        let mut controllers = tokio::spawn(
+            async move {
+                run_controllers(
+                    controller_ctx,
+                    &controller_settings,
+                    controller_stop,
+                    controller_phase,
+                )
+                .await
+            }
             .boxed(),
-    );
-    let tenure = elector
-        .hold_while(&lease, &shutdown, &mut controllers)
-        .await;
-    stop.cancel();
-    if !controllers.is_finished() {
-        let _ = controllers.await;
-    }
-    metrics.set_leader(false);
-    if tenure == Tenure::Lost {
-        return Err(RunError::LostLease(lease));
+        );
+        let tenure = elector
+            .hold_while(&lease, renewed, &shutdown, &mut controllers)
+            .await;
+        stop.cancel();
+        // Another replica may take over once the lease duration has passed since the last
+        // renewal, and this one gave up at the renew deadline: the rest is how long its
+        // reconciles may take to finish. Any still running then are cancelled, as a crash
+        // would (reconciles are written to survive that), so two leaders never act at once.
+        let grace = election
+            .lease_duration
+            .saturating_sub(election.renew_deadline)
+            / 2;
+        if !controllers.is_finished()
+            && tokio::time::timeout(grace, &mut controllers).await.is_err()
+        {
+            warn!(%lease, ?grace, "reconciles still running after stepping down; cancelled");
+            controllers.abort();
+            let _ = controllers.await;
+        }
+        metrics.set_leader(false);
+        if tenure == Tenure::Ended {
+            break;
+        }
+        warn!(%lease, %identity,
+            "lost the leader lease; stopped reconciling and standing by to win it back");
     }
     if let Err(e) = elector.release().await {
         warn!(%lease, error = %e, "could not release the leader lease");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cognito_client_operator::cognito_client::{CognitoClient, CognitoClientSpec};
 use cognito_client_operator::leader::{LeaseElector, LeaseSettings};
-use cognito_client_operator::{LeaderElection, RunError, Settings};
+use cognito_client_operator::{LeaderElection, Settings};
 use common::*;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Secret;
@@ -177,13 +177,15 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
         one.http_get("/metrics")
             .await
             .1
-            .contains("cognito_client_operator_leader 1")
+            .lines()
+            .any(|line| line == "cognito_client_operator_leader 1")
     );
     assert!(
         two.http_get("/metrics")
             .await
             .1
-            .contains("cognito_client_operator_leader 0")
+            .lines()
+            .any(|line| line == "cognito_client_operator_leader 0")
     );
 
     // The leader shuts down gracefully (releasing the lease): the standby takes over.
@@ -193,7 +195,10 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
     })
     .await;
     Api::<CognitoClient>::namespaced(client.clone(), &ns)
-        .create(&PostParams::default(), &CognitoClient::new("second", spec))
+        .create(
+            &PostParams::default(),
+            &CognitoClient::new("second", spec.clone()),
+        )
         .await
         .unwrap();
     wait_for(
@@ -204,17 +209,45 @@ async fn two_replicas_only_the_leader_reconciles_and_the_other_takes_over() {
     .await;
     assert!(two.metrics.reconcile_count() > 0);
 
-    // Someone else grabs the lease: the leader steps down and run() reports it.
+    // Someone else grabs the lease: the leader steps down to standby without exiting, and
+    // leads again once the intruder's lease has expired.
     let intruder = serde_json::json!({"spec": {"holderIdentity": "intruder",
         "renewTime": jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        "leaseDurationSeconds": 60}});
+        "leaseDurationSeconds": 4}});
     leases
         .patch("op", &PatchParams::default(), &Patch::Merge(&intruder))
         .await
         .unwrap();
     wait_for("two to step down", Duration::from_secs(10), || async {
-        two.is_finished().then_some(())
+        two.http_get("/metrics")
+            .await
+            .1
+            .lines()
+            .any(|line| line == "cognito_client_operator_leader 0")
+            .then_some(())
     })
     .await;
-    assert!(matches!(two.stop().await, Err(RunError::LostLease(_))));
+    assert!(
+        !two.is_finished(),
+        "a replica that lost the lease keeps running"
+    );
+    assert_eq!(two.http_get("/readyz").await, (200, "Standby".to_owned()));
+    assert_eq!(two.http_get("/healthz").await.0, 200);
+    let reconciled = two.metrics.reconcile_count();
+    wait_for("two to lead again", Duration::from_secs(20), || async {
+        (holder(&leases, "op").await.as_deref() == Some("two")).then_some(())
+    })
+    .await;
+    Api::<CognitoClient>::namespaced(client.clone(), &ns)
+        .create(&PostParams::default(), &CognitoClient::new("third", spec))
+        .await
+        .unwrap();
+    wait_for(
+        "third Secret from the leader again",
+        Duration::from_secs(20),
+        || async { secrets.get_opt("third").await.ok()?.map(|_| ()) },
+    )
+    .await;
+    assert!(two.metrics.reconcile_count() > reconciled);
+    two.stop().await.unwrap();
 }

@@ -20,7 +20,7 @@ pub mod seed;
 pub use dir::DirSource;
 pub use provider::{CredentialsError, CredentialsProvider};
 #[cfg(feature = "secrets-manager")]
-pub use secrets_manager::{SecretsManagerSource, arn_region};
+pub use secrets_manager::{FetchLimits, SecretsManagerSource, arn_region};
 
 /// Secret keys written by the operator and read from a mounted credentials folder.
 pub mod keys {

@@ -7,6 +7,7 @@ pub mod cognito;
 pub mod credentials;
 pub mod jwks;
 pub mod scopes;
+pub mod single_flight;
 pub mod token_cache;
 pub mod token_client;
 pub mod trusted_issuers;

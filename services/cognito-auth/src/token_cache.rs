@@ -4,7 +4,8 @@
 //! set and reused until a safety margin before it expires (the smaller of 60 s and 10 % of its
 //! lifetime). Inside that margin the still-valid token keeps serving while one background task
 //! renews it, so no caller waits for a renewal and a failing endpoint costs nothing until the
-//! token really expires. Without a usable token, concurrent callers share one request.
+//! token really expires. Without a usable token, concurrent callers share one request, and its
+//! failure for a short cooldown ([`crate::single_flight`]).
 //!
 //! Rooms: the timing and retry rules (`policy`), the entry of one scope set (`entry`) and the
 //! token requests with their retries and credential reload (`request`); [`CachePolicy`] is
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{ClientCredentials, CredentialsError, CredentialsProvider};
+use crate::single_flight::Meanwhile;
 use crate::token_client::{AccessToken, TokenClient, TokenError};
 
 mod entry;
@@ -162,9 +164,25 @@ impl TokenCache {
         &self.shared.credentials
     }
 
+    /// Asks the credentials source for its credentials on a task of its own (the current tokio
+    /// runtime's), so that nobody waits: at start-up, and for a readiness probe, which may only
+    /// look at what [`CredentialsProvider::loaded`] holds. The fetch is shared with any in
+    /// flight and, after a failure, not repeated within the source's cooldown.
+    pub fn load_credentials_in_background(&self) {
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            if let Err(error) = shared.credentials.current().await {
+                tracing::debug!(%error, "client credentials not available yet");
+            }
+        });
+    }
+
     /// A token for `scopes` (order and duplicates do not matter): cached if possible, otherwise
-    /// fetched once for all concurrent callers.
+    /// fetched once for all concurrent callers. A token request never runs past the policy's
+    /// `deadline` counted from this call (time spent waiting for credentials included), and a
+    /// failure is answered again to callers without a token for `failure_cooldown`.
     pub async fn get(&self, scopes: &[String]) -> Result<AccessToken, TokenCacheError> {
+        let deadline = tokio::time::Instant::now() + self.shared.policy.deadline;
         let key = scope_key(scopes);
         let entry = self.shared.entry(&key);
         let credentials = self.shared.credentials.current().await;
@@ -198,28 +216,29 @@ impl TokenCache {
         self.shared.events.lookup(Lookup::Miss);
         tracing::debug!(scopes = ?key, "no cached access token: requesting one");
         let credentials = credentials?;
-        let seen = entry.completed_fetches();
-        let _flight = entry.flight.lock().await;
-        if entry.completed_fetches() != seen {
+        let (flight, meanwhile) = entry.fetches.enter().await;
+        match meanwhile {
             // A fetch finished while this caller waited: share its result.
-            if let Some(cached) = entry.cached()
-                && self.shared.clock.monotonic() < cached.expires_at
-            {
-                return Ok(cached.token.clone());
+            Meanwhile::Succeeded => {
+                if let Some(cached) = entry.cached()
+                    && self.shared.clock.monotonic() < cached.expires_at
+                {
+                    return Ok(cached.token.clone());
+                }
             }
-            if let Some(failure) = entry.failure()
-                && failure.completed_fetches > seen
-            {
-                return Err(failure.error);
-            }
+            Meanwhile::Failed(failure) => return Err(failure.cause.error),
+            Meanwhile::Nothing => {}
         }
-        if let Some(failure) = entry.failure()
-            && same_client(&failure.credentials, &credentials)
-            && self.shared.clock.monotonic() < failure.at + self.shared.policy.failure_cooldown
+        if let Some(failure) = entry.fetches.cooling(
+            self.shared.clock.monotonic(),
+            self.shared.policy.failure_cooldown,
+        ) && same_client(&failure.cause.credentials, &credentials)
         {
-            return Err(failure.error);
+            return Err(failure.cause.error);
         }
-        self.shared.fetch_and_store(&key, &entry, credentials).await
+        self.shared
+            .fetch_and_store(&key, &entry, &flight, credentials, deadline)
+            .await
     }
 
     /// Drops the cached token for `scopes` if it is still `token` (the API it was sent to
@@ -253,19 +272,23 @@ impl TokenCache {
         credentials: Arc<ClientCredentials>,
         now: Instant,
     ) {
-        if let Some(failure) = entry.failure()
-            && same_client(&failure.credentials, &credentials)
-            && now < failure.at + self.shared.policy.failure_cooldown
+        if let Some(failure) = entry
+            .fetches
+            .cooling(now, self.shared.policy.failure_cooldown)
+            && same_client(&failure.cause.credentials, &credentials)
         {
             return;
         }
-        let Ok(flight) = entry.flight.clone().try_lock_owned() else {
+        let Some(flight) = entry.fetches.try_enter() else {
             return; // a fetch is already running
         };
         let shared = self.shared.clone();
         tokio::spawn(async move {
-            let _flight = flight;
-            if let Err(error) = shared.fetch_and_store(&key, &entry, credentials).await {
+            let deadline = tokio::time::Instant::now() + shared.policy.deadline;
+            if let Err(error) = shared
+                .fetch_and_store(&key, &entry, &flight, credentials, deadline)
+                .await
+            {
                 tracing::warn!(%error, "token renewal failed; the still-valid token keeps serving");
             }
         });

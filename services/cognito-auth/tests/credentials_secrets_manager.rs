@@ -1,20 +1,82 @@
-//! The Secrets Manager source against moto: our key set, a rotation picked up on rejection, and
-//! the refetch rate limit. Needs `moto_server` (scripts/install-test-tools; or MOTO_SERVER/PATH).
+//! The Secrets Manager source against moto: our key set, a rotation picked up on rejection, the
+//! refetch rate limit, and concurrent callers sharing one fetch and its failure when Secrets
+//! Manager is unreachable (a closed port) or hangs (moto paused with SIGSTOP). Needs
+//! `moto_server` (scripts/install-test-tools; or MOTO_SERVER/PATH).
 #![cfg(feature = "secrets-manager")]
 
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-use cognito_auth::credentials::{CredentialsError, CredentialsProvider, SecretsManagerSource};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_secretsmanager::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_secretsmanager::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region};
+use cognito_auth::credentials::{
+    CredentialsError, CredentialsProvider, FetchLimits, SecretsManagerSource,
+};
+
+/// Counts the Secrets Manager operations a client starts (once each, whatever the SDK's own
+/// retries of it): what the source cost Secrets Manager.
+#[derive(Debug, Clone, Default)]
+struct Operations(Arc<AtomicUsize>);
+
+impl Operations {
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Intercept for Operations {
+    fn name(&self) -> &'static str {
+        "count operations"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A client of the Secrets Manager at `endpoint`, counting its operations. Explicit
+/// configuration: tests must not depend on (or change) the process environment.
+fn client_at(endpoint: &str, operations: &Operations) -> aws_sdk_secretsmanager::Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .interceptor(operations.clone())
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
 
 async fn start_moto() -> (test_support::Moto, aws_sdk_secretsmanager::Client) {
     let moto = test_support::Moto::start().await;
-    // Explicit configuration: tests must not depend on (or change) the process environment.
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(&moto.endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .build();
-    (moto, aws_sdk_secretsmanager::Client::from_conf(config))
+    let client = client_at(&moto.endpoint, &Operations::default());
+    (moto, client)
+}
+
+/// `callers` concurrent `current()` calls: each one's result and how long it took.
+async fn concurrent_calls(
+    source: &Arc<SecretsManagerSource>,
+    callers: usize,
+) -> Vec<(Result<String, CredentialsError>, Duration)> {
+    let calls = (0..callers).map(|_| {
+        let source = source.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let result = source.current().await.map(|c| c.client_secret.clone());
+            (result, started.elapsed())
+        })
+    });
+    futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("caller task"))
+        .collect()
 }
 
 fn ours(secret: &str) -> String {
@@ -29,16 +91,21 @@ fn ours(secret: &str) -> String {
     .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn our_key_set_rotation_and_refetch_limit() {
-    let (_moto, client) = start_moto().await;
+/// Creates the secret `consumer-credentials` holding [`ours`] with `secret`.
+async fn create_ours(client: &aws_sdk_secretsmanager::Client, secret: &str) {
     client
         .create_secret()
         .name("consumer-credentials")
-        .secret_string(ours("secret-1"))
+        .secret_string(ours(secret))
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_key_set_rotation_and_refetch_limit() {
+    let (_moto, client) = start_moto().await;
+    create_ours(&client, "secret-1").await;
     let provider = CredentialsProvider::SecretsManager(SecretsManagerSource::with_client(
         client.clone(),
         "consumer-credentials",
@@ -135,4 +202,79 @@ async fn a_full_arn_is_fetched_from_its_own_region() {
         by_name.current().await,
         Err(CredentialsError::SecretsManager { .. })
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_secrets_manager_costs_concurrent_callers_one_fetch() {
+    let operations = Operations::default();
+    let limits = FetchLimits {
+        timeout: Duration::from_secs(3),
+        failure_cooldown: Duration::from_millis(500),
+    };
+    let source = Arc::new(
+        SecretsManagerSource::with_client(
+            client_at(&test_support::closed_url(""), &operations),
+            "x",
+        )
+        .with_limits(limits),
+    );
+    let readiness = |source: &SecretsManagerSource| source.loaded().unwrap_err().to_string();
+    assert!(readiness(&source).contains("not fetched yet"));
+
+    let answers = concurrent_calls(&source, 10).await;
+    let first = answers[0].0.clone().unwrap_err();
+    for (result, elapsed) in &answers {
+        assert_eq!(result.as_ref().unwrap_err(), &first, "one failure, shared");
+        assert!(
+            *elapsed < limits.timeout + Duration::from_secs(2),
+            "answered after {elapsed:?}"
+        );
+    }
+    assert!(
+        matches!(&first, CredentialsError::SecretsManager { secret_id, .. } if secret_id == "x"),
+        "{first:?}"
+    );
+    assert_eq!(operations.count(), 1, "ten callers, one GetSecretValue");
+    // Within the cooldown the failure is answered again without a call; readiness sees it too.
+    assert_eq!(source.current().await.unwrap_err(), first);
+    assert_eq!(readiness(&source), first.to_string());
+    assert_eq!(operations.count(), 1);
+    // After it, the next caller tries again.
+    tokio::time::sleep(limits.failure_cooldown).await;
+    assert!(source.current().await.is_err());
+    assert_eq!(operations.count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_secrets_manager_holds_no_caller_past_the_fetch_timeout() {
+    let moto = test_support::Moto::start().await;
+    let operations = Operations::default();
+    let client = client_at(&moto.endpoint, &operations);
+    create_ours(&client, "secret-1").await;
+    let limits = FetchLimits {
+        timeout: Duration::from_secs(1),
+        failure_cooldown: Duration::from_millis(500),
+    };
+    let source = Arc::new(
+        SecretsManagerSource::with_client(client, "consumer-credentials").with_limits(limits),
+    );
+    let before = operations.count();
+
+    moto.process.pause();
+    let answers = concurrent_calls(&source, 10).await;
+    for (result, elapsed) in &answers {
+        let error = result.as_ref().unwrap_err().to_string();
+        assert!(error.contains("did not answer within 1s"), "{error}");
+        assert!(
+            *elapsed < limits.timeout + Duration::from_secs(2),
+            "answered after {elapsed:?}"
+        );
+    }
+    assert_eq!(operations.count(), before + 1, "ten callers, one fetch");
+
+    // Secrets Manager answers again: once the cooldown is over, the next caller gets the secret.
+    moto.process.resume();
+    tokio::time::sleep(limits.failure_cooldown).await;
+    assert_eq!(source.current().await.unwrap(), source.loaded().unwrap());
+    assert_eq!(source.loaded().unwrap().client_secret, "secret-1");
 }

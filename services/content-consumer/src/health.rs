@@ -21,12 +21,17 @@ async fn readyz(tokens: web::Data<TokenCache>, draining: web::Data<Draining>) ->
         return HttpResponse::ServiceUnavailable()
             .json(serde_json::json!({ "status": "shutting down" }));
     }
-    // Asking for the credentials (not just peeking) lets a source that failed at startup, such
-    // as an unreachable Secrets Manager, recover through the readiness probe.
-    match tokens.credentials().current().await {
+    // Only what is held now: a probe's timeout is short, and a remote fetch may take up to
+    // TOKEN_DEADLINE.
+    match tokens.credentials().loaded() {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
-        Err(error) => HttpResponse::ServiceUnavailable().json(serde_json::json!({
-            "message": format!("client credentials not loaded: {error}")
-        })),
+        Err(error) => {
+            // A source that failed at start, such as an unreachable Secrets Manager, recovers
+            // through the probes.
+            tokens.load_credentials_in_background();
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({
+                "message": format!("client credentials not loaded: {error}")
+            }))
+        }
     }
 }

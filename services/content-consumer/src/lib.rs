@@ -23,7 +23,8 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use cognito_auth::credentials::{
-    ClientCredentials, CredentialsError, CredentialsProvider, DirSource, SecretsManagerSource,
+    ClientCredentials, CredentialsError, CredentialsProvider, DirSource, FetchLimits,
+    SecretsManagerSource,
 };
 use cognito_auth::token_cache::TokenCache;
 use cognito_auth::token_client::TokenClient;
@@ -62,7 +63,16 @@ pub async fn start(
     let http = http_client(&settings).build()?;
     let fresh = http_client(&settings).pool_max_idle_per_host(0).build()?;
     let token_url = settings.token_url.as_ref().map(reqwest::Url::to_string);
-    let credentials = credentials_provider(&settings.credentials, &token_url).await?;
+    // A Secrets Manager fetch is one request, as a token request is (TOKEN_TIMEOUT): a caller
+    // without credentials waits for at most one of each, both within TOKEN_DEADLINE.
+    let limits = FetchLimits {
+        timeout: settings
+            .token_cache
+            .attempt_timeout
+            .min(settings.token_cache.deadline),
+        failure_cooldown: settings.token_cache.failure_cooldown,
+    };
+    let credentials = credentials_provider(&settings.credentials, &token_url, limits).await?;
     let metrics = Arc::new(Metrics::new());
     let tokens = TokenCache::builder(TokenClient::new(http.clone()), credentials)
         .endpoint_override(token_url)
@@ -79,6 +89,8 @@ pub async fn start(
         write_scopes: vec![settings.scopes.write.clone()],
         metrics: metrics.clone(),
     });
+    // Start-up (and /healthz) never wait on Secrets Manager; /readyz says when it answered.
+    tokens.load_credentials_in_background();
     let tokens = web::Data::new(tokens);
     let metrics = web::Data::from(metrics);
     let draining = Draining::default();
@@ -121,6 +133,7 @@ fn http_client(settings: &Settings) -> reqwest::ClientBuilder {
 async fn credentials_provider(
     source: &CredentialsSource,
     token_url: &Option<String>,
+    limits: FetchLimits,
 ) -> Result<CredentialsProvider, CredentialsError> {
     Ok(match source {
         CredentialsSource::Dir(dir) => CredentialsProvider::Dir(DirSource::open(dir)?),
@@ -140,9 +153,9 @@ async fn credentials_provider(
                 ..credentials
             })
         }
-        CredentialsSource::SecretsManager(secret_id) => {
-            CredentialsProvider::SecretsManager(SecretsManagerSource::from_env(secret_id).await)
-        }
+        CredentialsSource::SecretsManager(secret_id) => CredentialsProvider::SecretsManager(
+            SecretsManagerSource::from_env(secret_id, limits).await,
+        ),
     })
 }
 

@@ -1,7 +1,8 @@
 //! The real Kubernetes control plane tests run against: the cluster `KUBECONFIG` names (CI and
 //! `scripts/test` start one for the whole run), else a private one started on first use from
-//! `../shared/k8s-test-cluster` (or `K8S_TEST_CLUSTER_DIR`) on free loopback ports, and stopped
-//! after this test process exits.
+//! `../shared/k8s-test-cluster` (or `K8S_TEST_CLUSTER_DIR`, or `SHARED_DIR`) on free loopback
+//! ports, and stopped after this test process exits. A test that takes the API server away
+//! starts a [`PrivateCluster`] of its own instead.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,32 +23,198 @@ fn start_or_find() -> PathBuf {
     if let Some(path) = std::env::var_os("KUBECONFIG").filter(|p| !p.is_empty()) {
         return PathBuf::from(path);
     }
-    let dir = std::env::var_os("K8S_TEST_CLUSTER_DIR")
+    let state = std::env::temp_dir().join(format!("k8s-test-cluster-{}", std::process::id()));
+    let down = up(&state);
+    after_exit(&down);
+    state.join("kubeconfig")
+}
+
+/// The k8s-test-cluster scripts' folder: `K8S_TEST_CLUSTER_DIR`, else `k8s-test-cluster` in
+/// `SHARED_DIR` (which `scripts/test` exports), else `../shared/k8s-test-cluster`.
+fn scripts_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("K8S_TEST_CLUSTER_DIR") {
+        return dir.into();
+    }
+    std::env::var_os("SHARED_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate::repo_root().join("../shared/k8s-test-cluster"));
+        .unwrap_or_else(|| crate::repo_root().join("../shared"))
+        .join("k8s-test-cluster")
+}
+
+/// Starts a cluster keeping its state in `state`, on free loopback ports; returns the shell
+/// command that stops it.
+fn up(state: &Path) -> String {
+    let dir = scripts_dir();
     let up = dir.join("up.sh");
     assert!(
         up.exists(),
-        "KUBECONFIG is not set and {} does not exist: these tests need a real API server. \
-         Run `eval \"$(path/to/k8s-test-cluster/up.sh)\"` first, or set K8S_TEST_CLUSTER_DIR",
+        "{} does not exist: these tests need a real API server. Set K8S_TEST_CLUSTER_DIR to the \
+         k8s-test-cluster scripts' folder, or (for tests that can share one) run \
+         `eval \"$(path/to/k8s-test-cluster/up.sh)\"` first",
         up.display()
     );
-    let state = std::env::temp_dir().join(format!("k8s-test-cluster-{}", std::process::id()));
     let (api, etcd) = (free_port(), free_port());
     let out = Command::new(&up)
-        .arg(&state)
+        .arg(state)
         .env("K8S_API_PORT", api.to_string())
         .env("K8S_ETCD_PORT", etcd.to_string())
         .stderr(Stdio::inherit())
         .output()
         .expect("run k8s-test-cluster/up.sh");
-    after_exit(&format!(
-        "{} {}",
-        dir.join("down.sh").display(),
-        state.display()
-    ));
-    assert!(out.status.success(), "k8s-test-cluster/up.sh failed");
-    state.join("kubeconfig")
+    let down = format!("{} {}", dir.join("down.sh").display(), state.display());
+    if !out.status.success() {
+        let _ = Command::new("sh").args(["-c", &down]).status();
+        panic!("k8s-test-cluster/up.sh failed");
+    }
+    down
+}
+
+/// A control plane of this test's own, whose kube-apiserver the test may stop and start again
+/// (an API-server outage) without disturbing other tests; torn down on drop.
+#[derive(Debug)]
+pub struct PrivateCluster {
+    state: PathBuf,
+    down: String,
+    /// The stopped kube-apiserver's command line, until it is started again.
+    stopped: Option<Vec<String>>,
+    /// The kube-apiserver started again, reaped on drop.
+    restarted: Option<std::process::Child>,
+}
+
+impl PrivateCluster {
+    /// Starts etcd, kube-apiserver and kube-controller-manager on free loopback ports.
+    pub fn start() -> Self {
+        let state = std::env::temp_dir().join(format!(
+            "k8s-private-{}-{}",
+            std::process::id(),
+            unique_name("c")
+        ));
+        let down = up(&state);
+        Self {
+            state,
+            down,
+            stopped: None,
+            restarted: None,
+        }
+    }
+
+    /// Its kubeconfig (cluster-admin).
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.state.join("kubeconfig")
+    }
+
+    /// A client of it.
+    pub async fn client(&self) -> kube::Client {
+        use kube::config::{KubeConfigOptions, Kubeconfig};
+        let kubeconfig = Kubeconfig::read_from(self.kubeconfig()).expect("read kubeconfig");
+        let config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .expect("kube config");
+        kube::Client::try_from(config).expect("kube client")
+    }
+
+    fn api_server_pid(&self) -> String {
+        std::fs::read_to_string(self.state.join("apiserver.pid"))
+            .expect("up.sh wrote apiserver.pid")
+            .trim()
+            .to_owned()
+    }
+
+    /// Stops the kube-apiserver (SIGKILL, and waits until it is gone): clients get
+    /// "connection refused" until [`Self::start_api_server`]. etcd keeps the cluster's state.
+    pub fn stop_api_server(&mut self) {
+        let pid = self.api_server_pid();
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("kube-apiserver runs");
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        // SIGKILL: gone at once, as when its node fails (on SIGTERM it drains for a minute).
+        let status = Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill kube-apiserver {pid}");
+        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        // up.sh started it, so it is not our child: gone (or a zombie of up.sh's shell) is
+        // enough. A zombie's cmdline is empty.
+        while proc_dir.exists()
+            && std::fs::read(proc_dir.join("cmdline")).is_ok_and(|c| !c.is_empty())
+        {
+            assert!(
+                std::time::Instant::now() < until,
+                "kube-apiserver {pid} did not stop"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        self.stopped = Some(args);
+    }
+
+    /// Freezes the kube-apiserver (SIGSTOP): connections are still accepted by the kernel and
+    /// nothing answers them (a hanging API server), until [`Self::resume_api_server`].
+    pub fn pause_api_server(&self) {
+        self.signal_api_server("STOP");
+    }
+
+    /// Lets a paused kube-apiserver run again (SIGCONT).
+    pub fn resume_api_server(&self) {
+        self.signal_api_server("CONT");
+    }
+
+    fn signal_api_server(&self, signal: &str) {
+        let pid = self.api_server_pid();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} kube-apiserver {pid}");
+    }
+
+    /// Starts the kube-apiserver stopped by [`Self::stop_api_server`] again, with the same
+    /// command line (certificates and etcd are reused), and waits until it answers.
+    pub async fn start_api_server(&mut self) {
+        let args = self.stopped.take().expect("the API server was stopped");
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.state.join("apiserver.log"))
+            .expect("apiserver.log");
+        let child = Command::new(&args[0])
+            .args(&args[1..])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("start kube-apiserver again");
+        // down.sh stops what apiserver.pid names.
+        std::fs::write(self.state.join("apiserver.pid"), child.id().to_string())
+            .expect("write apiserver.pid");
+        self.restarted = Some(child);
+        let client = self.client().await;
+        crate::eventually(
+            "kube-apiserver answering again",
+            std::time::Duration::from_secs(60),
+            || async { client.apiserver_version().await.ok().map(|_| ()) },
+        )
+        .await;
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = Command::new("sh")
+            .args(["-c", &self.down])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if let Some(mut child) = self.restarted.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
 }
 
 /// Runs `cleanup` (a shell command) once this test process has exited.

@@ -1,8 +1,10 @@
 //! Tests only: fixtures that several crates' tests share, so each is written once.
 //!
 //! - [`process`]: third-party test tools found ([`tool`]) and run as child processes
-//!   ([`Process`]), killed on drop with their output printed when a test panics.
-//! - [`k8s_cluster`]: the real Kubernetes API server ([`kubeconfig`], a client, CRDs installed).
+//!   ([`Process`]), killed on drop with their output printed when a test panics, or paused
+//!   (a server that hangs).
+//! - [`k8s_cluster`]: the real Kubernetes API server ([`kubeconfig`], a client, CRDs installed),
+//!   and a private one whose kube-apiserver a test stops and starts again.
 //! - [`load`]: steady HTTP load from concurrent workers, tallied as "N requests, M failed".
 //! - [`moto`]: `moto_server` (PyPI) as AWS Secrets Manager ([`Moto`]), and the secret the AWS
 //!   sample stores there ([`seed_secret_json`]).

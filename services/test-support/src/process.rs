@@ -115,11 +115,7 @@ impl Process {
 
     /// Sends SIGTERM, as the kubelet does to a container of a pod being deleted.
     pub fn terminate(&self) {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .is_ok_and(|status| status.success());
-        assert!(sent, "cannot send SIGTERM to {}", self.name);
+        self.signal("TERM");
     }
 
     /// Waits up to `limit` for the process to exit by itself; its status, or `None` if it still
@@ -127,7 +123,7 @@ impl Process {
     pub async fn exited_within(&mut self, limit: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + limit;
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(status) = self.exited() {
                 return Some(status);
             }
             if Instant::now() > deadline {
@@ -135,6 +131,31 @@ impl Process {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// How the process ended, if it has.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Stops the process with SIGSTOP (a server that hangs: the kernel still accepts
+    /// connections on its listening socket, and nothing answers them) until [`Self::resume`].
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a [`paused`](Self::pause) process run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run kill -{name}: {e}"));
+        assert!(status.success(), "kill -{name} {} failed", self.name);
     }
 
     /// Kills the process now (a server that is down).
@@ -146,6 +167,7 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        // A paused process is killed all the same (SIGKILL needs no SIGCONT).
         self.kill();
         if std::thread::panicking() {
             eprintln!("----- {} output -----\n{}", self.name, self.output());

@@ -74,6 +74,18 @@ impl CredentialsProvider {
         }
     }
 
+    /// The credentials held now, or why there are none, without any remote call (a folder is
+    /// re-read if it changed: that is local): what a readiness probe may ask within its short
+    /// timeout, where [`Self::current`] may wait for a fetch.
+    pub fn loaded(&self) -> Result<Arc<ClientCredentials>, CredentialsError> {
+        match self {
+            Self::Fixed(credentials) => Ok(credentials.clone()),
+            Self::Dir(dir) => dir.current(),
+            #[cfg(feature = "secrets-manager")]
+            Self::SecretsManager(secret) => secret.loaded(),
+        }
+    }
+
     /// Whether usable credentials have been loaded (readiness).
     pub fn is_loaded(&self) -> bool {
         match self {

@@ -1,7 +1,11 @@
 //! Credentials from an AWS Secrets Manager secret (either JSON key set), as the seed stores them.
 //!
-//! The secret is fetched once and kept; it is fetched again when the token endpoint answers
-//! `invalid_client`, which is what a rotated client secret looks like from here.
+//! The secret is fetched on first use and kept; it is fetched again when the token endpoint
+//! answers `invalid_client`, which is what a rotated client secret looks like from here. Every
+//! fetch goes through one [`SingleFlight`]: concurrent callers share one `GetSecretValue`, a
+//! failure is answered again for [`FetchLimits::failure_cooldown`] instead of costing each
+//! caller a call of its own, and a fetch that has not answered within
+//! [`FetchLimits::timeout`] fails (a hanging endpoint holds no caller longer).
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -9,18 +13,41 @@ use std::time::{Duration, Instant};
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
 use super::{ClientCredentials, CredentialsError};
+use crate::single_flight::{Meanwhile, SingleFlight};
 
 /// Rejections arriving faster than this do not each cost a Secrets Manager call.
 const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long one fetch may take and how long its failure is shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchLimits {
+    /// Time allowed for one fetch, the SDK's own retries included; a caller waits at most this
+    /// long for credentials. Services set it to what their callers wait at most
+    /// (content-consumer: `TOKEN_DEADLINE`).
+    pub timeout: Duration,
+    /// After a failed fetch, callers get that failure again for this long instead of starting
+    /// another fetch.
+    pub failure_cooldown: Duration,
+}
+
+impl Default for FetchLimits {
+    /// 5 s and 1 s: the token cache's default deadline and failure cooldown.
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            failure_cooldown: Duration::from_secs(1),
+        }
+    }
+}
 
 /// A Secrets Manager secret holding client credentials.
 #[derive(Debug)]
 pub struct SecretsManagerSource {
     client: aws_sdk_secretsmanager::Client,
     secret_id: String,
+    limits: FetchLimits,
     credentials: RwLock<Option<Arc<ClientCredentials>>>,
-    /// Single flight for fetches.
-    fetching: tokio::sync::Mutex<()>,
+    fetches: SingleFlight<CredentialsError>,
     last_refetch: Mutex<Option<Instant>>,
 }
 
@@ -40,22 +67,17 @@ pub fn arn_region(secret_id: &str) -> Option<&str> {
 
 impl SecretsManagerSource {
     /// A source for `secret_id` using the AWS SDK's default chain (region, credentials,
-    /// `AWS_ENDPOINT_URL`). Tries one fetch; a failure is logged and retried on first use.
-    pub async fn from_env(secret_id: impl Into<String>) -> Self {
-        // Bounded, so an unreachable Secrets Manager delays neither startup nor a request long.
+    /// `AWS_ENDPOINT_URL`). Nothing is fetched yet: start-up never waits on Secrets Manager
+    /// (readiness reports whether the secret has been fetched, see [`Self::loaded`]).
+    pub async fn from_env(secret_id: impl Into<String>, limits: FetchLimits) -> Self {
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .operation_timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(3).min(limits.timeout))
             .build();
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(timeouts)
             .load()
             .await;
-        let source = Self::from_sdk_config(&config, secret_id);
-        if let Err(error) = source.current().await {
-            tracing::warn!(%error, "client credentials not available yet");
-        }
-        source
+        Self::from_sdk_config(&config, secret_id).with_limits(limits)
     }
 
     /// A source for `secret_id` using `config`, except that the region of a full ARN
@@ -74,7 +96,8 @@ impl SecretsManagerSource {
         )
     }
 
-    /// A source for `secret_id` using `client`; nothing is fetched until first use.
+    /// A source for `secret_id` using `client`, with default [`FetchLimits`]; nothing is
+    /// fetched until first use.
     pub fn with_client(
         client: aws_sdk_secretsmanager::Client,
         secret_id: impl Into<String>,
@@ -82,22 +105,47 @@ impl SecretsManagerSource {
         Self {
             client,
             secret_id: secret_id.into(),
+            limits: FetchLimits::default(),
             credentials: RwLock::new(None),
-            fetching: tokio::sync::Mutex::new(()),
+            fetches: SingleFlight::default(),
             last_refetch: Mutex::new(None),
         }
     }
 
-    /// The credentials fetched last, fetching them if there are none yet.
+    /// The same source with other fetch limits.
+    pub fn with_limits(self, limits: FetchLimits) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// The credentials fetched last, fetching them if there are none yet (sharing a fetch in
+    /// flight, or a failure less than the cooldown old).
     pub async fn current(&self) -> Result<Arc<ClientCredentials>, CredentialsError> {
         if let Some(credentials) = self.cached() {
             return Ok(credentials);
         }
-        let _flight = self.fetching.lock().await;
+        let (flight, meanwhile) = self.fetches.enter().await;
         if let Some(credentials) = self.cached() {
             return Ok(credentials);
         }
-        self.fetch().await
+        if let Meanwhile::Failed(failure) = meanwhile {
+            return Err(failure.cause);
+        }
+        if let Some(failure) = self
+            .fetches
+            .cooling(Instant::now(), self.limits.failure_cooldown)
+        {
+            return Err(failure.cause);
+        }
+        let result = self.fetch().await;
+        match &result {
+            Ok(_) => self.fetches.succeeded(&flight),
+            Err(error) => {
+                // At most once per cooldown: callers meanwhile share this failure.
+                tracing::warn!(%error, "client credentials not available yet");
+                self.fetches.failed(&flight, Instant::now(), error.clone());
+            }
+        }
+        result
     }
 
     /// Fetches the secret again (at most once per few seconds), keeping the old credentials if
@@ -105,7 +153,7 @@ impl SecretsManagerSource {
     pub async fn refetch_after_rejection(
         &self,
     ) -> Result<Arc<ClientCredentials>, CredentialsError> {
-        let _flight = self.fetching.lock().await;
+        let (flight, _) = self.fetches.enter().await;
         let due = {
             let mut last = self.last_refetch.lock().unwrap_or_else(|e| e.into_inner());
             let due = last.is_none_or(|at| at.elapsed() >= REFETCH_INTERVAL);
@@ -115,14 +163,39 @@ impl SecretsManagerSource {
             due
         };
         if !due {
-            return self
-                .cached()
-                .ok_or_else(|| self.secret_error("not fetched yet".into()));
+            return self.loaded();
         }
         match self.fetch().await {
-            Ok(credentials) => Ok(credentials),
-            Err(error) => self.cached().ok_or(error),
+            Ok(credentials) => {
+                self.fetches.succeeded(&flight);
+                Ok(credentials)
+            }
+            Err(error) => {
+                // Kept credentials still serve: the failure is shared only while there are none.
+                match self.cached() {
+                    Some(credentials) => {
+                        self.fetches.finished(&flight);
+                        Ok(credentials)
+                    }
+                    None => {
+                        self.fetches.failed(&flight, Instant::now(), error.clone());
+                        Err(error)
+                    }
+                }
+            }
         }
+    }
+
+    /// The credentials held now, or why there are none (the last fetch's failure), without
+    /// calling Secrets Manager: what a readiness probe may ask.
+    pub fn loaded(&self) -> Result<Arc<ClientCredentials>, CredentialsError> {
+        if let Some(credentials) = self.cached() {
+            return Ok(credentials);
+        }
+        Err(match self.fetches.failure() {
+            Some(failure) => failure.cause,
+            None => self.secret_error("not fetched yet".into()),
+        })
     }
 
     /// Whether the secret has been fetched successfully.
@@ -144,13 +217,21 @@ impl SecretsManagerSource {
         }
     }
 
+    /// One `GetSecretValue` within the fetch timeout. The caller holds the flight.
     async fn fetch(&self) -> Result<Arc<ClientCredentials>, CredentialsError> {
-        let output = self
+        let request = self
             .client
             .get_secret_value()
             .secret_id(&self.secret_id)
-            .send()
+            .send();
+        let output = tokio::time::timeout(self.limits.timeout, request)
             .await
+            .map_err(|_| {
+                self.secret_error(format!(
+                    "Secrets Manager did not answer within {:?}",
+                    self.limits.timeout
+                ))
+            })?
             .map_err(|e| self.secret_error(DisplayErrorContext(&e).to_string()))?;
         let text = output
             .secret_string()

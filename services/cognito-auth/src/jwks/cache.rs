@@ -1,5 +1,6 @@
 //! The JWKS cache of one URL: the key set held, its loading and refresh in the background, and
-//! the single flight every fetch goes through.
+//! the single flight every fetch goes through ([`crate::single_flight`], as for every remote
+//! source).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -10,6 +11,7 @@ use tokio::task::AbortHandle;
 use super::penalty_box::PenaltyBox;
 use super::{Jwk, JwksError, JwksSettings, KeySet, fetch};
 use crate::clock::{Clock, SystemClock};
+use crate::single_flight::{Flight, Meanwhile, SingleFlight};
 
 /// Result of looking up a kid.
 #[derive(Debug, Clone)]
@@ -52,11 +54,10 @@ pub struct JwksCache {
     ready: AtomicBool,
     /// The freshness lifetime the last successful answer granted, if it stated one.
     freshness: Mutex<Option<Duration>>,
-    /// Held for the whole of every fetch (single flight); holds the penalty box, which only
-    /// fetches caused by unknown kids consult.
-    fetch_gate: tokio::sync::Mutex<PenaltyBox>,
-    /// Fetches finished (any outcome), so a caller that waited for the gate knows one happened.
-    completed_fetches: AtomicU64,
+    /// Every fetch, one at a time; the last failure's message.
+    fetches: SingleFlight<String>,
+    /// Which fetches caused by unknown kids may start.
+    penalty_box: Mutex<PenaltyBox>,
     stats: JwksStats,
     background: Mutex<Option<AbortHandle>>,
 }
@@ -84,8 +85,8 @@ impl JwksCache {
             keys: RwLock::new(None),
             ready: AtomicBool::new(false),
             freshness: Mutex::new(None),
-            fetch_gate: tokio::sync::Mutex::new(penalty_box),
-            completed_fetches: AtomicU64::new(0),
+            fetches: SingleFlight::default(),
+            penalty_box: Mutex::new(penalty_box),
             stats: JwksStats::default(),
             background: Mutex::new(None),
         }
@@ -137,32 +138,37 @@ impl JwksCache {
         if let found @ KeyLookup::Found(_) = self.cached_key(kid) {
             return found;
         }
-        let completed_before = self.completed_fetches.load(Ordering::Acquire);
-        let mut penalty_box = self.fetch_gate.lock().await;
-        if self.completed_fetches.load(Ordering::Acquire) != completed_before {
+        let (flight, meanwhile) = self.fetches.enter().await;
+        if !matches!(meanwhile, Meanwhile::Nothing) {
             // A fetch finished while we waited: its key set is as fresh as ours would be.
             return self.cached_key(kid);
         }
-        if !penalty_box.admit(self.clock.monotonic()) {
+        let admitted = self
+            .penalty_box
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .admit(self.clock.monotonic());
+        if !admitted {
             // Unknown, or still nothing loaded: the token's fault only in the first case.
             return self.cached_key(kid);
         }
         tracing::debug!(url = %self.url, "unknown kid or no keys: fetching JWKS");
-        if let Err(error) = self.fetch_and_store().await {
+        if let Err(error) = self.fetch_and_store(&flight).await {
             tracing::warn!(url = %self.url, %error, "JWKS refetch failed; keeping cached keys");
         }
-        drop(penalty_box);
+        drop(flight);
         self.cached_key(kid)
     }
 
-    /// Fetches the JWKS now (sharing any fetch in flight) and replaces the cached set on
+    /// Fetches the JWKS now (after any fetch in flight) and replaces the cached set on
     /// success. Returns the number of keys loaded.
     pub async fn refresh(&self) -> Result<usize, JwksError> {
-        let _single_flight = self.fetch_gate.lock().await;
-        self.fetch_and_store().await
+        let (flight, _) = self.fetches.enter().await;
+        self.fetch_and_store(&flight).await
     }
 
-    async fn fetch_and_store(&self) -> Result<usize, JwksError> {
+    /// One fetch; the caller holds the flight.
+    async fn fetch_and_store(&self, flight: &Flight) -> Result<usize, JwksError> {
         self.stats.fetches.fetch_add(1, Ordering::Relaxed);
         let result = fetch::fetch(
             &self.http,
@@ -182,17 +188,19 @@ impl JwksCache {
             })?;
             Ok((set, fetched.freshness))
         });
-        self.completed_fetches.fetch_add(1, Ordering::Release);
         match result {
             Ok((set, freshness)) => {
                 let count = set.len();
                 *self.freshness.lock().unwrap_or_else(|e| e.into_inner()) = freshness;
                 self.install(set);
+                self.fetches.succeeded(flight);
                 tracing::debug!(url = %self.url, keys = count, "JWKS loaded");
                 Ok(count)
             }
             Err(error) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                self.fetches
+                    .failed(flight, self.clock.monotonic(), error.to_string());
                 Err(error)
             }
         }

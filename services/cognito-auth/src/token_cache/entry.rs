@@ -1,22 +1,19 @@
-//! The cache entry of one scope set: its token, its last failure and its single flight.
+//! The cache entry of one scope set: its token, and its fetches (single flight, last failure).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use super::TokenCacheError;
 use crate::credentials::ClientCredentials;
+use crate::single_flight::SingleFlight;
 use crate::token_client::AccessToken;
 
 /// The cache entry of one scope set.
 #[derive(Debug, Default)]
 pub(super) struct ScopeSetEntry {
     token: RwLock<Option<Arc<CachedToken>>>,
-    /// Held while a fetch runs: single flight.
-    pub(super) flight: Arc<tokio::sync::Mutex<()>>,
-    failure: Mutex<Option<FailedFetch>>,
-    /// Finished fetches, so a caller that waited can tell whether one finished meanwhile.
-    completed_fetches: AtomicU64,
+    /// One token request at a time; the last failure, shared for the policy's cooldown.
+    pub(super) fetches: SingleFlight<FailedFetch>,
     /// When a token was last dropped because an API rejected it.
     pub(super) last_invalidation: Mutex<Option<Instant>>,
 }
@@ -32,14 +29,12 @@ pub(super) struct CachedToken {
     pub(super) credentials: Arc<ClientCredentials>,
 }
 
-/// The outcome of the last fetch, when it failed.
+/// What a failed fetch leaves for the callers after it.
 #[derive(Debug, Clone)]
 pub(super) struct FailedFetch {
-    pub(super) at: Instant,
     pub(super) error: TokenCacheError,
+    /// The credentials it failed with: other credentials deserve a fetch of their own.
     pub(super) credentials: Arc<ClientCredentials>,
-    /// The entry's `completed_fetches` once this failure was recorded.
-    pub(super) completed_fetches: u64,
 }
 
 /// Whether a token obtained with `a` still belongs to what `b` describes.
@@ -54,39 +49,9 @@ impl ScopeSetEntry {
         self.token.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub(super) fn failure(&self) -> Option<FailedFetch> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Fetches finished so far (any outcome).
-    pub(super) fn completed_fetches(&self) -> u64 {
-        self.completed_fetches.load(Ordering::SeqCst)
-    }
-
-    /// Records a fetched token, clearing any failure. The caller holds `flight`.
+    /// Records a fetched token. The caller records the fetch's success in `fetches`.
     pub(super) fn record_token(&self, token: Arc<CachedToken>) {
         *self.token.write().unwrap_or_else(|e| e.into_inner()) = Some(token);
-        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        self.completed_fetches.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Records a failed fetch, keeping any still-valid token. The caller holds `flight`.
-    pub(super) fn record_failure(
-        &self,
-        at: Instant,
-        error: TokenCacheError,
-        credentials: Arc<ClientCredentials>,
-    ) {
-        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(FailedFetch {
-            at,
-            error,
-            credentials,
-            completed_fetches: self.completed_fetches() + 1,
-        });
-        self.completed_fetches.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Drops the cached token if it is still `token`; returns whether it did.

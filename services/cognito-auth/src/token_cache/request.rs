@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::entry::{CachedToken, ScopeSetEntry, same_client};
+use super::entry::{CachedToken, FailedFetch, ScopeSetEntry, same_client};
 use super::{SharedCache, TokenCacheError};
 use crate::credentials::ClientCredentials;
+use crate::single_flight::Flight;
 use crate::token_client::{AccessToken, OAuthErrorCode, TokenError, TokenResponse};
 
 impl SharedCache {
@@ -18,14 +19,20 @@ impl SharedCache {
             .ok_or(TokenCacheError::NoTokenEndpoint)
     }
 
-    /// Fetches a token and records the outcome in `entry`. The caller holds `entry.flight`.
+    /// Fetches a token by `deadline` and records the outcome in `entry`, whose fetches'
+    /// `flight` the caller holds.
     pub(super) async fn fetch_and_store(
         &self,
         scopes: &[String],
         entry: &ScopeSetEntry,
+        flight: &Flight,
         credentials: Arc<ClientCredentials>,
+        deadline: tokio::time::Instant,
     ) -> Result<AccessToken, TokenCacheError> {
-        match self.fetch_with_rotation(scopes, credentials.clone()).await {
+        match self
+            .fetch_with_rotation(scopes, credentials.clone(), deadline)
+            .await
+        {
             Ok((response, sent_at, used)) => {
                 let lifetime = response.expires_in;
                 tracing::debug!(
@@ -40,11 +47,18 @@ impl SharedCache {
                     credentials: used,
                 });
                 entry.record_token(cached.clone());
+                entry.fetches.succeeded(flight);
                 Ok(cached.token.clone())
             }
             Err(error) => {
                 tracing::debug!(scopes = ?scopes, %error, "access token request failed");
-                entry.record_failure(self.clock.monotonic(), error.clone(), credentials);
+                let failure = FailedFetch {
+                    error: error.clone(),
+                    credentials,
+                };
+                entry
+                    .fetches
+                    .failed(flight, self.clock.monotonic(), failure);
                 Err(error)
             }
         }
@@ -56,10 +70,11 @@ impl SharedCache {
         &self,
         scopes: &[String],
         credentials: Arc<ClientCredentials>,
+        deadline: tokio::time::Instant,
     ) -> Result<(TokenResponse, Instant, Arc<ClientCredentials>), TokenCacheError> {
         let endpoint = self.endpoint_for(&credentials)?;
         let error = match self
-            .request_with_retries(&endpoint, &credentials, scopes)
+            .request_with_retries(&endpoint, &credentials, scopes, deadline)
             .await
         {
             Ok((response, sent_at)) => return Ok((response, sent_at, credentials)),
@@ -83,32 +98,36 @@ impl SharedCache {
             "client rejected; retrying once with the credentials read again");
         let endpoint = self.endpoint_for(&reloaded)?;
         let (response, sent_at) = self
-            .request_with_retries(&endpoint, &reloaded, scopes)
+            .request_with_retries(&endpoint, &reloaded, scopes, deadline)
             .await?;
         Ok((response, sent_at, reloaded))
     }
 
-    /// Up to `max_attempts` requests within `deadline`, retrying transient failures only.
-    /// Returns the response and when (by the injected clock) its request was sent. A final
-    /// [`TokenError::Timeout`] names the time the caller waited ([`Self::waited`]), not the last
-    /// attempt's share of it.
+    /// Up to `max_attempts` requests by `deadline` (the caller's, counted from its call),
+    /// retrying transient failures only. Returns the response and when (by the injected clock)
+    /// its request was sent. A final [`TokenError::Timeout`] names the time the caller waited
+    /// ([`Self::waited`]), not the last attempt's share of it.
     async fn request_with_retries(
         &self,
         endpoint: &str,
         credentials: &ClientCredentials,
         scopes: &[String],
+        deadline: tokio::time::Instant,
     ) -> Result<(TokenResponse, Instant), TokenError> {
-        self.request_within_deadline(endpoint, credentials, scopes)
+        self.request_by_deadline(endpoint, credentials, scopes, deadline)
             .await
-            .map_err(|(error, began)| match error {
-                TokenError::Timeout(_) => TokenError::Timeout(self.waited(began)),
+            .map_err(|error| match error {
+                TokenError::Timeout(_) => TokenError::Timeout(self.waited(deadline)),
                 other => other,
             })
     }
 
-    /// The time a caller waited since `began`: the deadline when it was spent (a caller is
-    /// never kept longer), else the time taken, in whole milliseconds.
-    fn waited(&self, began: tokio::time::Instant) -> std::time::Duration {
+    /// The time a caller whose deadline is `deadline` waited: the whole deadline when it was
+    /// spent (a caller is never kept longer), else the time taken, in whole milliseconds.
+    fn waited(&self, deadline: tokio::time::Instant) -> std::time::Duration {
+        let began = deadline
+            .checked_sub(self.policy.deadline)
+            .unwrap_or(deadline);
         let taken = began.elapsed();
         if taken >= self.policy.deadline {
             return self.policy.deadline;
@@ -116,18 +135,21 @@ impl SharedCache {
         std::time::Duration::from_millis(taken.as_millis() as u64)
     }
 
-    /// [`Self::request_with_retries`]' attempts; a failure comes with when the first began.
-    async fn request_within_deadline(
+    /// [`Self::request_with_retries`]' attempts.
+    async fn request_by_deadline(
         &self,
         endpoint: &str,
         credentials: &ClientCredentials,
         scopes: &[String],
-    ) -> Result<(TokenResponse, Instant), (TokenError, tokio::time::Instant)> {
-        let began = tokio::time::Instant::now();
-        let deadline = began + self.policy.deadline;
+        deadline: tokio::time::Instant,
+    ) -> Result<(TokenResponse, Instant), TokenError> {
         let mut attempt = 1;
         loop {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if remaining.is_zero() {
+                // The caller's deadline went on waiting for credentials.
+                return Err(TokenError::Timeout(self.policy.deadline));
+            }
             let timeout = self.policy.attempt_timeout.min(remaining);
             let sent_at = self.clock.monotonic();
             let started = Instant::now();
@@ -145,11 +167,11 @@ impl SharedCache {
                 Err(error) => error,
             };
             if !error.is_transient() || attempt >= self.policy.max_attempts {
-                return Err((error, began));
+                return Err(error);
             }
             let delay = self.policy.backoff(attempt, &mut rand::rng());
             if tokio::time::Instant::now() + delay >= deadline {
-                return Err((error, began));
+                return Err(error);
             }
             tracing::warn!(attempt, %error, ?delay, "token request failed; retrying");
             tokio::time::sleep(delay).await;
