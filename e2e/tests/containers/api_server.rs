@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use test_support::{eventually, k8s_cluster};
 
-/// Stops the test cluster's kube-apiserver (`apiserver.pid` beside the kubeconfig, as
+/// Kills the test cluster's kube-apiserver (`apiserver.pid` beside the kubeconfig, as
 /// k8s-test-cluster/up.sh and scripts/test lay it out), waits `pause`, starts it again with the
 /// same command line and waits until it is ready. Returns how long it was away.
 // The new kube-apiserver must outlive this test (down.sh stops it): never waited for.
@@ -35,8 +35,9 @@ pub(crate) async fn restart_api_server(pause: Duration) -> Duration {
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
     let stopped_at = std::time::Instant::now();
+    // SIGKILL, as a crash: a SIGTERM'd kube-apiserver drains for up to a minute first.
     std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+        .args(["-KILL", &pid.to_string()])
         .status()
         .unwrap();
     while Path::new(&format!("/proc/{pid}")).exists() {
