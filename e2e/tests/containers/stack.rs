@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use cognito_client_operator::cognito_client::CognitoClient;
 use e2e::docker::{Container, Network};
 use e2e::pod_runtime::{CONTAINER_PORT, PodRuntime, RenderedChart};
 use k8s_openapi::api::core::v1::Secret;
@@ -249,9 +250,27 @@ impl Stack {
             .collect()
     }
 
-    /// `helm uninstall`; with `wait`, until the resources are gone, which needs the operator
-    /// and local-cognito running (the finalizers delete the app client first).
+    /// `helm uninstall`. With `wait`, as docs/deploy-eks.md section 8 says: the CognitoClients
+    /// first, deleted and gone while the operator runs (its finalizer deletes the app client;
+    /// `helm uninstall` alone would take the operator's RBAC away mid-way), then the release,
+    /// until its resources are gone.
     pub(crate) async fn uninstall(&self, wait: bool) {
+        if wait {
+            let clients: Api<CognitoClient> = Api::namespaced(self.kube.clone(), &self.namespace);
+            clients
+                .delete_collection(&Default::default(), &Default::default())
+                .await
+                .expect("delete the CognitoClients");
+            eventually(
+                "the CognitoClients gone",
+                Duration::from_secs(120),
+                || async {
+                    let left = clients.list(&Default::default()).await.ok()?;
+                    left.items.is_empty().then_some(())
+                },
+            )
+            .await;
+        }
         let mut command = std::process::Command::new(test_support::tool("helm"));
         command.args(["uninstall", &self.release, "--namespace", &self.namespace]);
         if wait {

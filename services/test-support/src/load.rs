@@ -173,7 +173,8 @@ fn record(tally: &mut Tally, outcome: reqwest::Result<StatusCode>, expected: Sta
                 .entry(format!("status {}", status.as_u16()))
                 .or_default() += 1;
         }
-        Err(error) if error.is_connect() && !error.is_timeout() => {
+        // Refused, unreachable or timed out while connecting: never accepted.
+        Err(error) if error.is_connect() => {
             tally.refused += 1;
             *tally.kinds.entry("refused".to_owned()).or_default() += 1;
         }
