@@ -63,6 +63,8 @@ pub(crate) fn chart_values(namespace: &str, service_account: &str) -> Vec<(Strin
 pub(crate) struct Stack {
     pub(crate) http: reqwest::Client,
     pub(crate) kube: kube::Client,
+    /// The cluster's kubeconfig (cluster-admin).
+    pub(crate) kubeconfig: PathBuf,
     pub(crate) namespace: String,
     pub(crate) release: String,
     pub(crate) chart: RenderedChart,
@@ -80,12 +82,18 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
+    /// The stack on the test cluster (the one `KUBECONFIG` names, or test-support's).
     pub(crate) async fn start() -> Self {
+        let kubeconfig = k8s_cluster::kubeconfig().to_path_buf();
+        Self::start_on(kubeconfig, k8s_cluster::client(None).await).await
+    }
+
+    /// The stack on the cluster of `kubeconfig` (cluster-admin), reached by `kube`.
+    pub(crate) async fn start_on(kubeconfig: PathBuf, kube: kube::Client) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()
             .expect("HTTP client");
-        let kube = k8s_cluster::client(None).await;
         k8s_cluster::install_crds(&kube, cognito_client_operator::crd::crds()).await;
         let namespace = create_namespace(&kube, "images").await;
         let release = unique_name("img");
@@ -97,7 +105,7 @@ impl Stack {
             .collect();
         let chart_dir = repo_root().join("helm/cognito-m2m");
         let chart = RenderedChart::render(&chart_dir, &release, &namespace, None, &set);
-        helm_install(&chart_dir, &release, &namespace, &set);
+        helm_install(&kubeconfig, &chart_dir, &release, &namespace, &set);
 
         let network = Network::create(&release);
         let local_cognito = start_local_cognito(&release, &network, &chart);
@@ -125,8 +133,13 @@ impl Stack {
         )
         .await;
 
-        let (operator, _kubeconfig_dir) =
-            start_operator(&chart, &release, &namespace, &service_account, &issuer_base);
+        let (operator, _kubeconfig_dir) = start_operator(
+            &chart,
+            &kubeconfig,
+            &namespace,
+            &service_account,
+            &issuer_base,
+        );
         let secret_name = format!("{}-consumer-credentials", fullname(&release));
         let secrets: Api<Secret> = Api::namespaced(kube.clone(), &namespace);
         let secret = eventually(
@@ -159,6 +172,7 @@ impl Stack {
         Self {
             http,
             kube,
+            kubeconfig,
             namespace,
             release,
             network,
@@ -273,6 +287,7 @@ impl Stack {
         }
         let mut command = std::process::Command::new(test_support::tool("helm"));
         command.args(["uninstall", &self.release, "--namespace", &self.namespace]);
+        command.arg("--kubeconfig").arg(&self.kubeconfig);
         if wait {
             command.args(["--wait", "--timeout", "2m"]);
         }
@@ -290,12 +305,20 @@ pub(crate) fn fullname(release: &str) -> String {
     format!("{release}-cognito-m2m")
 }
 
-pub(crate) fn helm_install(chart: &Path, release: &str, namespace: &str, set: &[(&str, &str)]) {
+pub(crate) fn helm_install(
+    kubeconfig: &Path,
+    chart: &Path,
+    release: &str,
+    namespace: &str,
+    set: &[(&str, &str)],
+) {
     let mut command = std::process::Command::new(test_support::tool("helm"));
     command
         .args(["install", release])
         .arg(chart)
-        .args(["--namespace", namespace, "--skip-crds"]);
+        .args(["--namespace", namespace, "--skip-crds"])
+        .arg("--kubeconfig")
+        .arg(kubeconfig);
     for (key, value) in set {
         command.args(["--set", &format!("{key}={value}")]);
     }
@@ -365,7 +388,7 @@ pub(crate) fn start_pod(
 /// ServiceAccount. Returns the container and the folder holding its kubeconfig.
 pub(crate) fn start_operator(
     chart: &RenderedChart,
-    release: &str,
+    cluster_kubeconfig: &Path,
     namespace: &str,
     service_account: &str,
     issuer_base: &str,
@@ -373,7 +396,7 @@ pub(crate) fn start_operator(
     let pod = chart.pod("operator");
     let dir = temp_volume("operator-kubeconfig");
     let mut kubeconfig: Value =
-        serde_yaml_ng::from_str(&std::fs::read_to_string(k8s_cluster::kubeconfig()).unwrap())
+        serde_yaml_ng::from_str(&std::fs::read_to_string(cluster_kubeconfig).unwrap())
             .expect("the test kubeconfig");
     for user in kubeconfig["users"].as_array_mut().expect("users") {
         user["user"]["as"] = json!(format!(
@@ -414,7 +437,6 @@ pub(crate) fn start_operator(
             "--restart=always".to_owned(),
         ],
     );
-    let _ = release;
     (Container::run(&pod.env["POD_NAME"], &args), dir)
 }
 

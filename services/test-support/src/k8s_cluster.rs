@@ -41,30 +41,46 @@ fn scripts_dir() -> PathBuf {
         .join("k8s-test-cluster")
 }
 
-/// Starts a cluster keeping its state in `state`, on free loopback ports; returns the shell
+/// Starts a cluster keeping its state in `state`, on free loopback ports, the way `scripts/test`
+/// finds one: from `KUBEBUILDER_ASSETS` (etcd and kube-apiserver, as envtest uses) with
+/// `scripts/k8s-control-plane`, else with the k8s-test-cluster scripts; returns the shell
 /// command that stops it.
 fn up(state: &Path) -> String {
-    let dir = scripts_dir();
-    let up = dir.join("up.sh");
-    assert!(
-        up.exists(),
-        "{} does not exist: these tests need a real API server. Set K8S_TEST_CLUSTER_DIR to the \
-         k8s-test-cluster scripts' folder, or (for tests that can share one) run \
-         `eval \"$(path/to/k8s-test-cluster/up.sh)\"` first",
-        up.display()
-    );
+    let (up, down) = if std::env::var_os("KUBEBUILDER_ASSETS").is_some_and(|a| !a.is_empty()) {
+        let script = crate::repo_root().join("scripts/k8s-control-plane");
+        (
+            format!("{} up", script.display()),
+            format!("{} down", script.display()),
+        )
+    } else {
+        let dir = scripts_dir();
+        let up = dir.join("up.sh");
+        assert!(
+            up.exists(),
+            "{} does not exist and KUBEBUILDER_ASSETS is not set: these tests need a real API \
+             server. Set KUBEBUILDER_ASSETS to a folder with etcd and kube-apiserver, or \
+             K8S_TEST_CLUSTER_DIR to the k8s-test-cluster scripts' folder, or (for tests that can \
+             share one) KUBECONFIG",
+            up.display()
+        );
+        (
+            up.display().to_string(),
+            dir.join("down.sh").display().to_string(),
+        )
+    };
     let (api, etcd) = (free_port(), free_port());
-    let out = Command::new(&up)
+    let out = Command::new("sh")
+        .args(["-c", &format!("{up} \"$0\"")])
         .arg(state)
         .env("K8S_API_PORT", api.to_string())
         .env("K8S_ETCD_PORT", etcd.to_string())
         .stderr(Stdio::inherit())
         .output()
-        .expect("run k8s-test-cluster/up.sh");
-    let down = format!("{} {}", dir.join("down.sh").display(), state.display());
+        .expect("run the control plane's up script");
+    let down = format!("{down} {}", state.display());
     if !out.status.success() {
         let _ = Command::new("sh").args(["-c", &down]).status();
-        panic!("k8s-test-cluster/up.sh failed");
+        panic!("{up} failed");
     }
     down
 }
