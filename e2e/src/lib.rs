@@ -7,7 +7,7 @@
 //! - [`pod_runtime`]: the rendered chart's pods as `docker run` settings (the one source the
 //!   container suite and `compose.yaml` are checked against).
 //! - [`docker`]: networks and containers through the docker client, for the container suite
-//!   (`tests/containers.rs`, feature `containers`, run by `scripts/check-images`).
+//!   (`tests/containers/`, feature `containers`, run by `scripts/check-images`).
 //!
 //! The tests in `tests/` are `#[ignore]`d because they need those tools and the binaries built
 //! first; `scripts/test` installs the tools (`scripts/install-test-tools`), builds everything
