@@ -36,22 +36,11 @@ impl RenderedChart {
         values: Option<&Path>,
         set: &[(&str, &str)],
     ) -> Self {
-        let mut command = Command::new(test_support::tool("helm"));
-        command.args(["template", release]).arg(chart);
-        command.args(["--namespace", namespace]);
+        let mut command = chart_command("template", chart, release, namespace, set);
         if let Some(values) = values {
             command.arg("--values").arg(values);
         }
-        for (key, value) in set {
-            command.args(["--set", &format!("{key}={value}")]);
-        }
-        let output = command.output().expect("run helm template");
-        assert!(
-            output.status.success(),
-            "helm template failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let text = String::from_utf8(output.stdout).expect("helm prints UTF-8");
+        let text = run_helm(command);
         Self::parse(&text, namespace)
     }
 
@@ -122,6 +111,48 @@ impl RenderedChart {
                     })
             })
             .collect()
+    }
+}
+
+/// `helm VERB RELEASE CHART --namespace NAMESPACE [--set K=V]...`: what `helm template` and
+/// `helm install` of the chart share; add a verb's own flags, then [`run_helm`].
+pub fn chart_command(
+    verb: &str,
+    chart: &Path,
+    release: &str,
+    namespace: &str,
+    set: &[(&str, &str)],
+) -> Command {
+    let mut command = Command::new(test_support::tool("helm"));
+    command.args([verb, release]).arg(chart);
+    command.args(["--namespace", namespace]);
+    for (key, value) in set {
+        command.args(["--set", &format!("{key}={value}")]);
+    }
+    command
+}
+
+/// Runs a helm command and returns its standard output.
+///
+/// # Panics
+/// When helm cannot run or fails (its message included), or prints something not UTF-8.
+pub fn run_helm(mut command: Command) -> String {
+    let output = command.output().expect("run helm");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("helm prints UTF-8")
+}
+
+/// The chart pod whose settings `component`'s container runs with: its own, except local-cognito
+/// (development only, not in the chart), which runs as premium-content does, so that it too is
+/// tried read-only, unprivileged and as 65532.
+pub fn pod_of(component: &str) -> &str {
+    match component {
+        "local-cognito" => "premium-content",
+        other => other,
     }
 }
 

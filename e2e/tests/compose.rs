@@ -3,7 +3,7 @@
 //! (`e2e::pod_runtime`), so the two cannot drift. (local-cognito, not in the chart, must run as
 //! premium-content does.) scripts/check-images also brings the file up and makes the seed calls.
 
-use e2e::pod_runtime::RenderedChart;
+use e2e::pod_runtime::{RenderedChart, pod_of};
 use serde_json::Value;
 use test_support::repo_root;
 
@@ -48,11 +48,8 @@ fn compose_runs_each_service_as_the_chart_runs_its_pod() {
     yaml.apply_merge().expect("YAML merge keys");
     let compose: Value = serde_json::to_value(yaml).expect("compose as JSON");
 
-    for (service, pod) in [
-        ("premium-content", "premium-content"),
-        ("content-consumer", "content-consumer"),
-        ("local-cognito", "premium-content"),
-    ] {
+    for service in ["premium-content", "content-consumer", "local-cognito"] {
+        let pod = pod_of(service);
         let runtime = chart.pod(pod);
         assert_eq!(
             compose["services"][service]["stop_grace_period"],

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use cognito_client_operator::cognito_client::CognitoClient;
 use e2e::docker::{Container, docker};
-use e2e::pod_runtime::PodRuntime;
+use e2e::pod_runtime::{PodRuntime, pod_of};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
 use reqwest::{Method, StatusCode};
@@ -33,15 +33,6 @@ use test_support::{Load, eventually};
 
 use probes::ProbeWatch;
 use stack::*;
-
-/// The chart pod whose settings a container runs with (local-cognito is not in the chart and runs
-/// as premium-content does).
-fn component_pod(component: &str) -> &str {
-    match component {
-        "local-cognito" => "premium-content",
-        other => other,
-    }
-}
 
 /// How long after SIGTERM the test keeps sending, as endpoints and the ALB lag behind a pod's
 /// deletion: 2 s, which must stay inside the pod's SHUTDOWN_DELAY (during which it serves on).
@@ -222,7 +213,7 @@ async fn sigterm_under_load_fails_no_accepted_request() {
     loads.reverse();
     while let Some((container, component, load)) = loads.pop() {
         load.wait_for(300).await;
-        let (grace, lag) = match stack.chart.pod(component_pod(component)) {
+        let (grace, lag) = match stack.chart.pod(pod_of(component)) {
             pod if component == "local-cognito" => (pod.grace, Duration::ZERO),
             pod => (pod.grace, endpoint_lag(&pod)),
         };

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use cognito_client_operator::cognito_client::CognitoClient;
 use e2e::docker::{Container, Network};
-use e2e::pod_runtime::{CONTAINER_PORT, PodRuntime, RenderedChart};
+use e2e::pod_runtime::{
+    CONTAINER_PORT, PodRuntime, RenderedChart, chart_command, pod_of, run_helm,
+};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use reqwest::StatusCode;
@@ -119,7 +121,7 @@ impl Stack {
             || {
                 let url = format!("{issuer_base}/{POOL}/.well-known/jwks.json");
                 let http = http.clone();
-                async move { ok(&http, &url).await.then_some(()) }
+                async move { ok(&http, &url, Duration::from_secs(2)).await.then_some(()) }
             },
         )
         .await;
@@ -291,12 +293,7 @@ impl Stack {
         if wait {
             command.args(["--wait", "--timeout", "2m"]);
         }
-        let output = command.output().expect("run helm uninstall");
-        assert!(
-            output.status.success(),
-            "helm uninstall: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        run_helm(command);
     }
 }
 
@@ -312,32 +309,22 @@ pub(crate) fn helm_install(
     namespace: &str,
     set: &[(&str, &str)],
 ) {
-    let mut command = std::process::Command::new(test_support::tool("helm"));
+    let mut command = chart_command("install", chart, release, namespace, set);
     command
-        .args(["install", release])
-        .arg(chart)
-        .args(["--namespace", namespace, "--skip-crds"])
+        .arg("--skip-crds")
         .arg("--kubeconfig")
         .arg(kubeconfig);
-    for (key, value) in set {
-        command.args(["--set", &format!("{key}={value}")]);
-    }
-    let output = command.output().expect("run helm install");
-    assert!(
-        output.status.success(),
-        "helm install: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_helm(command);
 }
 
-/// local-cognito is not in the chart (development only): it runs with the settings the chart
-/// gives premium-content, so it too is tried read-only, unprivileged and as 65532.
+/// local-cognito is not in the chart (development only): it runs with the settings of
+/// [`pod_of`]`("local-cognito")`.
 pub(crate) fn start_local_cognito(
     release: &str,
     network: &Network,
     chart: &RenderedChart,
 ) -> Container {
-    let like = chart.pod("premium-content");
+    let like = chart.pod(pod_of("local-cognito"));
     let mut args = like.security_args.clone();
     args.extend([
         format!("--network={}", network.name),
@@ -454,15 +441,17 @@ pub(crate) fn kubelet_mount(dir: &Path, data: &BTreeMap<String, String>) {
     }
 }
 
-pub(crate) async fn ok(http: &reqwest::Client, url: &str) -> bool {
+/// Whether a GET of `url` answers 200 within `timeout`.
+pub(crate) async fn ok(http: &reqwest::Client, url: &str, timeout: Duration) -> bool {
     http.get(url)
-        .timeout(Duration::from_secs(2))
+        .timeout(timeout)
         .send()
         .await
         .is_ok_and(|r| r.status() == 200)
 }
 
-/// Polls the pod's readiness probe on its container, as the kubelet does, until it passes.
+/// Polls the pod's readiness probe on its container, as the kubelet does, until it passes (the
+/// container's logs are printed if it never does: `Container` prints them on a panic).
 pub(crate) async fn wait_ready(
     http: &reqwest::Client,
     pod: &PodRuntime,
@@ -475,21 +464,10 @@ pub(crate) async fn wait_ready(
         container.ip(network),
         probe.path
     );
-    for _ in 0..120 {
-        if http
-            .get(&url)
-            .timeout(probe.timeout)
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    panic!(
-        "{} never became ready:\n{}",
-        container.name,
-        container.logs()
-    );
+    eventually(
+        &format!("{} ready", container.name),
+        Duration::from_secs(60),
+        || async { ok(http, &url, probe.timeout).await.then_some(()) },
+    )
+    .await;
 }

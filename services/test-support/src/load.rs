@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,7 +52,6 @@ impl fmt::Display for Tally {
 #[derive(Debug)]
 pub struct Load {
     stop: Arc<AtomicBool>,
-    requests: Arc<AtomicU64>,
     tally: Arc<Mutex<Tally>>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -73,18 +72,12 @@ impl Load {
         F: Fn(&Client) -> RequestBuilder + Send + Sync + 'static,
     {
         let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(AtomicU64::new(0));
         let tally = Arc::new(Mutex::new(Tally::default()));
         let request = Arc::new(request);
         let workers = (0..workers)
             .map(|_| {
-                let (client, stop, requests, tally, request) = (
-                    client.clone(),
-                    stop.clone(),
-                    requests.clone(),
-                    tally.clone(),
-                    request.clone(),
-                );
+                let (client, stop, tally, request) =
+                    (client.clone(), stop.clone(), tally.clone(), request.clone());
                 tokio::spawn(async move {
                     while !stop.load(Ordering::SeqCst) {
                         let outcome = match request(&client).timeout(timeout).send().await {
@@ -96,7 +89,6 @@ impl Load {
                             Err(error) => Err(error),
                         };
                         record(&mut tally.lock().expect("tally lock"), outcome, expected);
-                        requests.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(pause).await;
                     }
                 })
@@ -104,7 +96,6 @@ impl Load {
             .collect();
         Self {
             stop,
-            requests,
             tally,
             workers,
         }
@@ -132,7 +123,7 @@ impl Load {
 
     /// Requests completed so far (to wait until the load is flowing).
     pub fn requests(&self) -> u64 {
-        self.requests.load(Ordering::SeqCst)
+        self.tally.lock().expect("tally lock").requests
     }
 
     /// Waits until `more` further requests have completed (the load flows again).
