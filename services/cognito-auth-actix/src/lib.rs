@@ -40,6 +40,7 @@
 mod decision;
 mod middleware;
 pub mod verification;
+pub mod verifier_metrics;
 
 use std::future::{Ready, ready};
 use std::ops::Deref;

@@ -9,7 +9,9 @@ use std::time::Duration;
 use cognito_auth::authorization::Authorizer;
 use cognito_auth::jwks::{self, JwksSettings};
 use cognito_auth::policy::Policy;
-use cognito_auth::trusted_issuers::{IssuerJwks, TrustError, TrustedIssuers, TrustedPool};
+use cognito_auth::trusted_issuers::{
+    IssuerJwks, TrustError, TrustedIssuer, TrustedIssuers, TrustedPool,
+};
 use cognito_auth::verifier::{Verifier, VerifierConfig};
 
 /// Clock skew tolerated on `exp` and `nbf` by default (`CLOCK_LEEWAY_SECONDS`).
@@ -146,6 +148,46 @@ impl Verification {
         &self.settings
     }
 
+    /// A pool of `issuers` (the first its primary) with new JWKS caches, allowing `client_ids`
+    /// (empty: any client).
+    pub fn pool(&self, issuers: &[IssuerJwks], client_ids: Vec<String>) -> TrustedPool {
+        TrustedPool::with_caches(
+            issuers,
+            client_ids,
+            &self.http,
+            &self.settings.jwks_settings(),
+        )
+    }
+
+    /// A verifier trusting `pools`, with the signing keys of `starting` (new caches) loading
+    /// in the background from now on (call within a tokio runtime).
+    fn verifier(
+        &self,
+        pools: Vec<TrustedPool>,
+        starting: impl Fn(&TrustedIssuer) -> bool,
+    ) -> Result<Arc<Verifier>, BuildError> {
+        let trusted = TrustedIssuers::new(pools).map_err(BuildError::Trust)?;
+        for issuer in trusted.issuers().filter(|issuer| starting(issuer)) {
+            issuer.jwks().start_background();
+        }
+        Ok(Arc::new(Verifier::new(
+            self.settings.verifier_config(),
+            trusted,
+        )))
+    }
+
+    /// An authorizer judging by `policy` with tokens verified against `pools` rather than the
+    /// policy's issuers (premium-content's issuers are configured as variables, with JWKS URLs
+    /// a policy file does not describe). Keys start loading in the background.
+    pub fn authorizer_with_pools(
+        &self,
+        policy: Arc<Policy>,
+        pools: Vec<TrustedPool>,
+    ) -> Result<Authorizer, BuildError> {
+        let verifier = self.verifier(pools, |_| true)?;
+        Ok(Authorizer::new(policy, verifier))
+    }
+
     /// An authorizer for `policy`, its issuers' signing keys loading in the background (call
     /// within a tokio runtime).
     ///
@@ -164,8 +206,6 @@ impl Verification {
             return Ok(Authorizer::new(policy, previous.verifier().clone()));
         }
         let earlier = previous.map(|previous| previous.verifier().trusted());
-        let jwks_settings = self.settings.jwks_settings();
-        let mut fresh = Vec::new();
         let pools = policy
             .issuers()
             .iter()
@@ -174,26 +214,20 @@ impl Verification {
                 let client_ids = entry.client_ids.clone();
                 match earlier.and_then(|earlier| same_pool(earlier, &issuers)) {
                     Some(kept) => TrustedPool::new(kept.issuers().to_vec(), client_ids),
-                    None => {
-                        let pool = TrustedPool::with_caches(
-                            &issuers,
-                            client_ids,
-                            &self.http,
-                            &jwks_settings,
-                        );
-                        fresh.extend(pool.issuers().iter().map(|i| i.jwks().clone()));
-                        pool
-                    }
+                    None => self.pool(&issuers, client_ids),
                 }
             })
             .collect();
-        let trusted = TrustedIssuers::new(pools).map_err(BuildError::Trust)?;
         // Kept caches already run their refresh loop: starting it again would refetch at once.
-        for jwks in fresh {
-            jwks.start_background();
-        }
-        let verifier = Verifier::new(self.settings.verifier_config(), trusted);
-        Ok(Authorizer::new(policy, Arc::new(verifier)))
+        let kept = |issuer: &TrustedIssuer| {
+            earlier.is_some_and(|earlier| {
+                earlier
+                    .issuers()
+                    .any(|old| Arc::ptr_eq(old.jwks(), issuer.jwks()))
+            })
+        };
+        let verifier = self.verifier(pools, |issuer| !kept(issuer))?;
+        Ok(Authorizer::new(policy, verifier))
     }
 }
 

@@ -3,16 +3,14 @@
 //! variable.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use cognito_auth::cognito::{CognitoError, UserPool};
 use cognito_auth::scopes::ResourceScopes;
 use cognito_auth::trusted_issuers::IssuerJwks;
 
-use crate::settings::{
-    DEFAULT_CLOCK_LEEWAY, DEFAULT_JWKS_REFRESH_INTERVAL, DEFAULT_RESOURCE_SERVER,
-    DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, MAX_CLOCK_LEEWAY, Settings,
-};
+use cognito_auth_actix::VerificationArgs;
+
+use crate::settings::{DEFAULT_RESOURCE_SERVER, Settings};
 
 /// premium-content configuration, from flags or the environment.
 #[derive(Debug, Clone, clap::Parser)]
@@ -70,21 +68,14 @@ pub struct Config {
     #[command(flatten)]
     pub shutdown: telemetry::shutdown::ShutdownArgs,
 
-    /// Clock skew tolerated on exp and nbf, in seconds.
-    #[arg(long, env = "CLOCK_LEEWAY_SECONDS", default_value_t = DEFAULT_CLOCK_LEEWAY.as_secs())]
-    pub clock_leeway_seconds: u64,
-
-    /// Verified tokens remembered until they expire (0 disables the cache).
-    #[arg(long, env = "VERIFIED_TOKEN_CACHE_SIZE", default_value_t = DEFAULT_VERIFIED_TOKEN_CACHE_SIZE)]
-    pub verified_token_cache_size: usize,
+    /// CLOCK_LEEWAY_SECONDS, VERIFIED_TOKEN_CACHE_SIZE and JWKS_REFRESH_SECONDS, read the same
+    /// way by every service verifying tokens (cognito-auth-actix).
+    #[command(flatten)]
+    pub verification: VerificationArgs,
 
     /// HTTP worker threads; 0 means one per available CPU.
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
     pub http_workers: usize,
-
-    /// Seconds between periodic JWKS refreshes.
-    #[arg(long, env = "JWKS_REFRESH_SECONDS", default_value_t = DEFAULT_JWKS_REFRESH_INTERVAL.as_secs())]
-    pub jwks_refresh_seconds: u64,
 }
 
 /// Configuration that cannot work; the message names the variable.
@@ -130,22 +121,15 @@ impl Config {
             .filter(|id| !id.is_empty())
             .map(str::to_owned)
             .collect();
-        if self.jwks_refresh_seconds == 0 {
-            return Err(invalid("JWKS_REFRESH_SECONDS", "must be at least 1"));
-        }
-        if self.clock_leeway_seconds > MAX_CLOCK_LEEWAY.as_secs() {
-            return Err(invalid(
-                "CLOCK_LEEWAY_SECONDS",
-                "more than 300 s of leeway defeats expiry",
-            ));
-        }
+        let verification = self
+            .verification
+            .settings()
+            .map_err(|e| invalid(e.variable, e.problem))?;
         Ok(Settings {
             issuers,
             scopes,
             client_ids,
-            clock_leeway: Duration::from_secs(self.clock_leeway_seconds),
-            verified_token_cache_size: self.verified_token_cache_size,
-            jwks_refresh_interval: Duration::from_secs(self.jwks_refresh_seconds),
+            verification,
             http_workers: (self.http_workers > 0).then_some(self.http_workers),
             shutdown: self.shutdown.settings(),
         })
@@ -253,7 +237,10 @@ mod tests {
         assert_eq!(s.scopes.read, "premium_api/read");
         assert_eq!(s.scopes.write, "premium_api/write");
         assert!(s.client_ids.is_empty());
-        assert_eq!(s.clock_leeway, Duration::from_secs(5));
+        assert_eq!(
+            s.verification.clock_leeway,
+            std::time::Duration::from_secs(5)
+        );
     }
 
     #[test]

@@ -9,14 +9,12 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
-use cognito_auth::jwks::JwksCache;
 use cognito_auth::verifier::{Rejection, Verifier};
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use cognito_auth_actix::Verdict;
+use cognito_auth_actix::verifier_metrics::VerifierCollector;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -43,7 +41,8 @@ pub struct RequestLabels {
 /// Labels of a refused request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabels {
-    /// Why it was refused (`Rejection::reason`, `missing_token`, `insufficient_scope`).
+    /// Why it was refused (`Denial::reason`: `Rejection::reason`, `missing_token`,
+    /// `insufficient_scope`, `no_rule`, `invalid_path`).
     pub reason: &'static str,
 }
 
@@ -90,7 +89,7 @@ impl Metrics {
             "Time to verify a presented token (including any JWKS refetch it waited for)",
             verification.clone(),
         );
-        registry.register_collector(Box::new(VerifierCollector(verifier)));
+        registry.register_collector(Box::new(VerifierCollector::new(move || verifier.clone())));
         Self {
             registry,
             requests,
@@ -159,6 +158,15 @@ pub(crate) async fn count_requests(
     if let Some(metrics) = metrics {
         let route = route_label(response.request().match_pattern().as_deref());
         metrics.request(route, method, response.status().as_u16());
+        // The Authorize middleware's verdict on a protected route.
+        if let Some(verdict) = response.response().extensions().get::<Verdict>() {
+            if let Some(took) = verdict.verification {
+                metrics.verification(took);
+            }
+            if let Some(denial) = &verdict.denial {
+                metrics.rejection(denial.reason());
+            }
+        }
     }
     Ok(response)
 }
@@ -179,97 +187,6 @@ fn method_label(method: &Method) -> &'static str {
         Method::PATCH => "PATCH",
         Method::OPTIONS => "OPTIONS",
         _ => "other",
-    }
-}
-
-/// Reads the verifier's and JWKS cache's counters at scrape time (they know nothing of
-/// Prometheus).
-#[derive(Debug)]
-struct VerifierCollector(Arc<Verifier>);
-
-/// Labels of a per-issuer JWKS series.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct IssuerLabels {
-    /// The trusted `iss` whose JWKS the series describes.
-    issuer: String,
-}
-
-impl Collector for VerifierCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let trusted = self.0.trusted();
-        let per_issuer = |measure: fn(&JwksCache) -> i64| -> Vec<(IssuerLabels, i64)> {
-            trusted
-                .issuers()
-                .map(|issuer| {
-                    let labels = IssuerLabels {
-                        issuer: issuer.issuer().to_owned(),
-                    };
-                    (labels, measure(issuer.jwks()))
-                })
-                .collect()
-        };
-        let counters = [
-            (
-                "jwks_fetches",
-                "JWKS fetches attempted (startup, refresh, unknown kid), by issuer",
-                per_issuer(|jwks| jwks.stats().fetches() as i64),
-            ),
-            (
-                "jwks_fetch_failures",
-                "JWKS fetches that failed (cached keys stay in use), by issuer",
-                per_issuer(|jwks| jwks.stats().failures() as i64),
-            ),
-        ];
-        for (name, help, series) in counters {
-            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-            for (labels, value) in &series {
-                ConstCounter::new(*value as u64).encode(family.encode_family(labels)?)?;
-            }
-        }
-        let gauges = [
-            (
-                "jwks_keys",
-                "Keys in the cached JWKS, by issuer",
-                per_issuer(|jwks| jwks.key_set().map_or(0, |set| set.len() as i64)),
-            ),
-            (
-                "jwks_issuer_ready",
-                "1 once the issuer's signing keys are loaded",
-                per_issuer(|jwks| i64::from(jwks.is_ready())),
-            ),
-        ];
-        for (name, help, series) in gauges {
-            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
-            for (labels, value) in &series {
-                ConstGauge::new(*value).encode(family.encode_family(labels)?)?;
-            }
-        }
-        let (hits, misses) = self.0.cache_stats().unwrap_or_default();
-        let counters = [
-            (
-                "verified_token_cache_hits",
-                "Tokens accepted from the verified-token cache",
-                hits,
-            ),
-            (
-                "verified_token_cache_misses",
-                "Tokens not in the verified-token cache (verified in full)",
-                misses,
-            ),
-        ];
-        for (name, help, value) in counters {
-            let counter = ConstCounter::new(value);
-            let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
-            counter.encode(metric)?;
-        }
-        let ready = ConstGauge::new(i64::from(self.0.is_ready()));
-        let metric = encoder.encode_descriptor(
-            "jwks_ready",
-            "1 once signing keys are loaded (readiness: any issuer of the user pool)",
-            None,
-            ready.metric_type(),
-        )?;
-        ready.encode(metric)
     }
 }
 

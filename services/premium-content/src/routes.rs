@@ -1,70 +1,59 @@
-//! The API itself: `GET` and `POST` on [`PREMIUM_PATH`], each behind the scope it needs, and the
-//! JSON answer for any other path.
-
-use std::sync::Arc;
-use std::time::Instant;
+//! The API itself: `GET` (and `HEAD`) and `POST` on [`PREMIUM_PATH`], each behind the scope it
+//! needs ([`policy`], judged by the shared [`Authorize`] middleware), and the JSON answer for any
+//! other path.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
+use cognito_auth::policy::IssuerTrust;
+use cognito_auth::policy::{Access, DefaultAction, Policy, PolicyError, PolicyIssuer, Rule};
 use cognito_auth::scopes::ResourceScopes;
-use cognito_auth::verifier::{Claims, Rejection, Verifier};
+use cognito_auth_actix::{Authorize, SharedAuthorizer};
 
-use crate::auth::{AuthError, Presented, presented_token, require_scope};
-use crate::metrics::Metrics;
+use crate::settings::Settings;
 
 /// The protected resource.
 pub const PREMIUM_PATH: &str = "/home/premium";
 
+/// The realm named in `WWW-Authenticate`.
+pub(crate) const REALM: &str = "premium-content";
+
 const READ_BODY: &str = r#"{"message":"Premium Content: OAuth Scope: Read"}"#;
 const WRITE_BODY: &str = r#"{"message":"Premium Content: OAuth Scope: Write"}"#;
 
-/// The protected resource (RFC 6749 section 1.1): the verifier that judges presented access
-/// tokens and the scope each method needs.
-#[derive(Debug)]
-pub(crate) struct ProtectedResource {
-    pub verifier: Arc<Verifier>,
-    pub scopes: ResourceScopes,
-    pub metrics: Arc<Metrics>,
+/// The service's route policy: `GET`/`HEAD` [`PREMIUM_PATH`] need the read scope, `POST` the
+/// write scope, anything else on it is refused; tokens of the settings' issuers and clients.
+pub(crate) fn policy(settings: &Settings) -> Result<Policy, PolicyError> {
+    let ResourceScopes { read, write, .. } = &settings.scopes;
+    let rule = |methods: &[&str], scope: &str| Rule {
+        path: PREMIUM_PATH.to_owned(),
+        methods: Some(methods.iter().map(|m| (*m).to_owned()).collect()),
+        access: Access::AnyScope(vec![scope.to_owned()]),
+        line: 0,
+    };
+    let issuers = settings
+        .issuers
+        .iter()
+        .map(|issuer| PolicyIssuer {
+            trust: IssuerTrust::Issuer(issuer.clone()),
+            client_ids: settings.client_ids.clone(),
+        })
+        .collect();
+    Policy::new(
+        "premium-content",
+        issuers,
+        vec![rule(&["GET", "HEAD"], read), rule(&["POST"], write)],
+        DefaultAction::Deny,
+    )
 }
 
-impl ProtectedResource {
-    /// Authenticates the request and checks `scope`; counts and logs (at debug) any refusal.
-    async fn authorize(&self, request: &HttpRequest, scope: &str) -> Result<Claims, AuthError> {
-        let result = match self.authenticate(request).await {
-            Ok(claims) => require_scope(&claims, scope).map(|()| claims),
-            Err(error) => Err(error),
-        };
-        if let Err(error) = &result {
-            self.metrics.rejection(error.reason());
-            tracing::debug!(
-                reason = error.reason(),
-                method = %request.method(),
-                path = request.path(),
-                "request refused"
-            );
-        }
-        result
-    }
-
-    async fn authenticate(&self, request: &HttpRequest) -> Result<Claims, AuthError> {
-        let token = match presented_token(request) {
-            Presented::Nothing => return Err(AuthError::MissingToken),
-            Presented::Garbled => return Err(Rejection::Malformed.into()),
-            Presented::Token(token) => token,
-        };
-        let started = Instant::now();
-        let verified = self.verifier.verify(token).await;
-        self.metrics.verification(started.elapsed());
-        Ok(verified?)
-    }
-}
-
-/// Registers the API's routes; handlers find the [`ProtectedResource`] in the app data.
-pub(crate) fn configure(config: &mut web::ServiceConfig) {
+/// Registers the API's routes behind `authorizer`.
+pub(crate) fn configure(config: &mut web::ServiceConfig, authorizer: &SharedAuthorizer) {
     config.service(
         web::resource(PREMIUM_PATH)
+            .wrap(Authorize::new(authorizer.clone(), REALM))
             .route(web::get().to(read_premium))
+            .route(web::head().to(read_premium))
             .route(web::post().to(write_premium)),
     );
 }
@@ -76,20 +65,12 @@ pub(crate) fn json(status: StatusCode, body: &'static str) -> HttpResponse {
         .body(body)
 }
 
-async fn read_premium(
-    request: HttpRequest,
-    resource: web::Data<ProtectedResource>,
-) -> Result<HttpResponse, AuthError> {
-    resource.authorize(&request, &resource.scopes.read).await?;
-    Ok(json(StatusCode::OK, READ_BODY))
+async fn read_premium() -> HttpResponse {
+    json(StatusCode::OK, READ_BODY)
 }
 
-async fn write_premium(
-    request: HttpRequest,
-    resource: web::Data<ProtectedResource>,
-) -> Result<HttpResponse, AuthError> {
-    resource.authorize(&request, &resource.scopes.write).await?;
-    Ok(json(StatusCode::OK, WRITE_BODY))
+async fn write_premium() -> HttpResponse {
+    json(StatusCode::OK, WRITE_BODY)
 }
 
 /// The answer for any path the service does not have.

@@ -1,23 +1,14 @@
 //! The typed settings premium-content runs on, what [`crate::start`] takes: `main` fills them
 //! from the command line ([`crate::config`]), the local stack and tests build them directly.
 
-use std::time::Duration;
-
 use cognito_auth::scopes::ResourceScopes;
 use cognito_auth::trusted_issuers::IssuerJwks;
+use cognito_auth_actix::VerificationSettings;
 use telemetry::shutdown::ShutdownSettings;
 
 /// Resource server identifier whose `read` and `write` scopes protect the API by default
 /// (`RESOURCE_SERVER`).
 pub const DEFAULT_RESOURCE_SERVER: &str = ResourceScopes::DEFAULT_RESOURCE_SERVER;
-/// Clock skew tolerated on `exp` and `nbf` by default (`CLOCK_LEEWAY_SECONDS`).
-pub const DEFAULT_CLOCK_LEEWAY: Duration = Duration::from_secs(5);
-/// Longest clock leeway accepted: more defeats expiry.
-pub const MAX_CLOCK_LEEWAY: Duration = Duration::from_secs(300);
-/// Verified tokens remembered by default (`VERIFIED_TOKEN_CACHE_SIZE`).
-pub const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE: usize = 10_000;
-/// Time between periodic JWKS refreshes by default (`JWKS_REFRESH_SECONDS`).
-pub const DEFAULT_JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Everything premium-content needs to serve, checked: [`crate::Config::settings`] refuses
 /// values outside the ranges documented here, naming the variable.
@@ -30,12 +21,9 @@ pub struct Settings {
     pub scopes: ResourceScopes,
     /// App client ids allowed (`client_id` claim); empty allows any client of the pool.
     pub client_ids: Vec<String>,
-    /// Clock skew tolerated on `exp` and `nbf`; at most [`MAX_CLOCK_LEEWAY`].
-    pub clock_leeway: Duration,
-    /// Verified tokens remembered until they expire (0 disables that cache).
-    pub verified_token_cache_size: usize,
-    /// Time between periodic JWKS refreshes; at least 1 s.
-    pub jwks_refresh_interval: Duration,
+    /// Clock leeway, verified-token cache size, JWKS refresh interval (shared with
+    /// cognito-authorizer).
+    pub verification: VerificationSettings,
     /// HTTP worker threads (`None`: one per available CPU).
     pub http_workers: Option<usize>,
     /// What SIGTERM does: readiness fails, serving goes on for the delay, then the drain.
@@ -50,9 +38,7 @@ impl Settings {
             issuers,
             scopes: ResourceScopes::default(),
             client_ids: Vec::new(),
-            clock_leeway: DEFAULT_CLOCK_LEEWAY,
-            verified_token_cache_size: DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
-            jwks_refresh_interval: DEFAULT_JWKS_REFRESH_INTERVAL,
+            verification: VerificationSettings::default(),
             http_workers: None,
             shutdown: ShutdownSettings::default(),
         }
