@@ -7,15 +7,21 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use cognito_auth::policy::Policy;
 use cognito_auth_actix::{Authorize, Verification, VerificationSettings, VerifiedClaims};
 
-/// Any caller the policy lets through with a token: says who it is.
-async fn whoami(claims: VerifiedClaims) -> HttpResponse {
+/// Any caller the policy lets through with a token: says who it is, from the claims and from
+/// the identity header the middleware set (what a proxied service would read).
+async fn whoami(request: HttpRequest, claims: VerifiedClaims) -> HttpResponse {
+    let header = request
+        .headers()
+        .get("x-cognito-client-id")
+        .and_then(|value| value.to_str().ok());
     HttpResponse::Ok().json(serde_json::json!({
         "client_id": claims.client_id,
         "scopes": claims.scopes.iter().collect::<Vec<_>>(),
+        "identity_header": header,
     }))
 }
 
