@@ -609,18 +609,18 @@ fn bad_configuration_fails_at_start_naming_the_variable_or_the_policy_line() {
         assert_ne!(code, Some(0), "{env:?}");
         assert!(output.contains(expected), "{env:?}: {output}");
     }
-    // A policy error names the file and the line.
+    // A policy error names the file, the line and the key at fault.
     let bad = dir.join("bad.yaml");
     std::fs::write(
         &bad,
-        "issuers:\n  - issuer: https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X\nrules:\n  - path: /a\n    public: true\n    scopes: [x/read]\n",
+        "issuers:\n  - issuer: https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X\nrules:\n  - path: /a\n    methods: [GET]\n    sopes: [x/read]\n",
     )
     .unwrap();
     let bad = bad.display().to_string();
     let (code, output) = fails_to_start(&[("POLICY_FILE", bad.as_str())]);
     assert_eq!(code, Some(2));
     assert!(
-        output.contains(&format!("POLICY_FILE: {bad}:4")),
+        output.contains(&format!("POLICY_FILE: {bad}:6:")) && output.contains("sopes"),
         "{output}"
     );
     std::fs::remove_dir_all(dir).unwrap();
