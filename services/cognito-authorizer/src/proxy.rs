@@ -251,3 +251,41 @@ fn respond(answer: reqwest::Response) -> HttpResponse {
         None => response.body(BodyStream::new(body)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(url: &str) -> String {
+        Upstream::new(url).expect_err(url).to_string()
+    }
+
+    #[test]
+    fn upstream_urls_other_than_plain_http_with_a_host_are_refused_naming_the_variable() {
+        for (url, why) in [
+            ("localhost:3000", "is not an http:// URL"),
+            ("https://api.internal", "is not an http:// URL"),
+            ("ftp://files.internal", "is not an http:// URL"),
+            ("http://", "is not a URL"),
+            ("not a url", "is not a URL"),
+            ("http://user:pw@api.internal", "holds user information"),
+            ("http://api.internal/?debug=1", "holds a query or fragment"),
+            ("http://api.internal/#top", "holds a query or fragment"),
+        ] {
+            let message = refusal(url);
+            assert!(message.starts_with("UPSTREAM_URL: "), "{message}");
+            assert!(message.contains(why), "{url}: {message}");
+        }
+    }
+
+    #[test]
+    fn the_base_path_loses_its_trailing_slash_and_the_port_is_kept() {
+        let upstream = Upstream::new("http://127.0.0.1:3000/api/v1/").unwrap();
+        assert_eq!(upstream.origin, "http://127.0.0.1:3000");
+        assert_eq!(upstream.base_path, "/api/v1");
+        let upstream = Upstream::new("http://app").unwrap();
+        assert_eq!(upstream.origin, "http://app");
+        assert_eq!(upstream.base_path, "");
+        assert_eq!(upstream.response_timeout, DEFAULT_RESPONSE_TIMEOUT);
+    }
+}

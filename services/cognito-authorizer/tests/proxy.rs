@@ -395,3 +395,36 @@ async fn an_upstream_silent_past_the_response_timeout_is_504() {
     // The proxy still serves.
     echoed(client().get(format!("{base}/after")).send().await.unwrap()).await;
 }
+
+#[tokio::test]
+async fn a_request_body_the_client_breaks_off_is_400_not_an_upstream_failure() {
+    use std::io::{Read, Write};
+
+    let upstream = EchoUpstream::start();
+    let base = proxy(Upstream::new(&upstream.url).unwrap(), None);
+    let address = base.trim_start_matches("http://").to_owned();
+
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .write_all(
+                b"POST /upload HTTP/1.1\r\nHost: api\r\nContent-Length: 100\r\n\r\nonly ten b",
+            )
+            .unwrap();
+        // Done sending, 90 bytes short; the answer can still come back.
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("the request body could not be read"),
+        "{answer}"
+    );
+}
