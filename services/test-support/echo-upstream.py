@@ -11,6 +11,8 @@ The query parameter `fixture` picks another behaviour (other parameters tune it)
   hang    reads the request and never answers (until the client goes away)
   close   reads the request and closes the connection without a word
   status  answers `code` with the echo as body
+  count   `{"requests": N}`: how many requests it received before this one (a request it
+          should never have seen shows there)
   hop     the echo, plus hop-by-hop headers a proxy must drop (`Connection: close, X-Hop`,
           `X-Hop`, `Keep-Alive`, `Upgrade`) and two `Set-Cookie` headers it must keep
 Usage: echo-upstream.py [--port 0]. Prints `READY {"url": "http://127.0.0.1:PORT"}` when serving.
@@ -20,6 +22,7 @@ import argparse
 import json
 import socket
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -27,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    received = 0
+    received_lock = threading.Lock()
 
     def log_message(self, format, *args):  # keep the test output for failures only
         pass
@@ -50,6 +55,18 @@ class Handler(BaseHTTPRequestHandler):
         target = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(target.query).items()}
         fixture = params.get("fixture", "echo")
+        with Handler.received_lock:
+            received = Handler.received
+            if fixture != "count":
+                Handler.received += 1
+        if fixture == "count":
+            body = json.dumps({"requests": received}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         echo = json.dumps({
             "method": self.command,
             "target": self.path,

@@ -34,6 +34,24 @@ impl EchoUpstream {
             .to_owned();
         Self { process, url }
     }
+
+    /// How many requests it has received (asking is not counted).
+    pub async fn requests_received(&self) -> u64 {
+        let url = format!("{}/?fixture=count", self.url);
+        let count: Value = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("a plain HTTP client")
+            .get(&url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+            .json()
+            .await
+            .expect("a JSON count");
+        count["requests"].as_u64().expect("a count")
+    }
 }
 
 /// The values of header `name` (any case) in an echo's `headers`, in arrival order.
