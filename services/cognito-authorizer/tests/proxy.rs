@@ -428,3 +428,38 @@ async fn a_request_body_the_client_breaks_off_is_400_not_an_upstream_failure() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn an_expect_100_continue_upload_gets_the_interim_answer_and_then_the_upstreams() {
+    use std::io::{Read, Write};
+
+    let upstream = EchoUpstream::start();
+    let base = proxy(Upstream::new(&upstream.url).unwrap(), None);
+    let address = base.trim_start_matches("http://").to_owned();
+
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream
+            .write_all(
+                b"PUT /upload HTTP/1.1\r\nHost: api\r\nContent-Length: 5\r\n\
+                  Expect: 100-continue\r\nConnection: close\r\n\r\n",
+            )
+            .unwrap();
+        let mut interim = [0u8; 25];
+        stream.read_exact(&mut interim).unwrap();
+        assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+        stream.write_all(b"hello").unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(!answer.contains("100 Continue"), "{answer}");
+    let echo: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(echo["body"], "hello");
+}
