@@ -70,6 +70,11 @@ struct Authorizer {
 
 impl Authorizer {
     async fn start(policy: &str) -> Self {
+        Self::start_with(policy, &[]).await
+    }
+
+    /// As [`start`](Self::start), with more variables.
+    async fn start_with(policy: &str, env: &[(&str, &str)]) -> Self {
         let volume = temp_volume("authorizer-policy");
         kubelet_write(&volume, &[("policy.yaml", policy)]);
         let (traffic_port, admin_port) = (free_port(), free_port());
@@ -79,7 +84,8 @@ impl Authorizer {
             .env("LISTEN_ADDR", format!("127.0.0.1:{traffic_port}"))
             .env("ADMIN_LISTEN_ADDR", format!("127.0.0.1:{admin_port}"))
             .env("LOG_LEVEL", "debug")
-            .env("SHUTDOWN_DELAY", "0s");
+            .env("SHUTDOWN_DELAY", "0s")
+            .envs(env.iter().copied());
         let process = Process::spawn("cognito-authorizer", command);
         let http = reqwest::Client::new();
         let admin = format!("http://127.0.0.1:{admin_port}");
@@ -543,6 +549,28 @@ async fn a_changed_policy_is_used_and_a_broken_one_keeps_the_old() {
         "{metrics}"
     );
     authorizer.process.terminate();
+}
+
+#[tokio::test]
+async fn sigterm_fails_readiness_at_once_then_stops_both_ports() {
+    let pool = Pool::start();
+    let mut authorizer =
+        Authorizer::start_with(&pool.policy(""), &[("SHUTDOWN_DELAY", "3s")]).await;
+    let readyz = format!("{}/readyz", authorizer.admin);
+    authorizer.process.terminate();
+    eventually("readiness to fail", Duration::from_secs(10), || async {
+        let response = authorizer.http.get(&readyz).send().await.ok()?;
+        (response.status() == 503).then_some(())
+    })
+    .await;
+    // Still judging during SHUTDOWN_DELAY.
+    let check = authorizer.ext_authz("GET", "/public/a", &[]).await;
+    assert_eq!(check.status, 200);
+    let status = authorizer
+        .process
+        .exited_within(Duration::from_secs(30))
+        .await;
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }
 
 /// Starts the binary with `env` on free ports and returns its exit code and output.
