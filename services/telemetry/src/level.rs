@@ -10,6 +10,7 @@
 /// so their per-request internals (HTTP, TLS, AWS SDK) do not flood the log.
 pub const OUR_CRATES: &[&str] = &[
     "cognito_auth",
+    "cognito_auth_actix",
     "cognito_authorizer",
     "cognito_client_operator",
     "content_consumer",
