@@ -104,6 +104,15 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     let (text, policy) = reload::read(&settings.policy_file).map_err(StartError::Policy)?;
     let rules = policy.rules().len();
     let issuers = policy.issuers().len();
+    // Bound before any signing keys are fetched: a busy port ends start-up at once.
+    let traffic_listener = bind("LISTEN_ADDR", settings.listen_addr)?;
+    let admin_listener = bind("ADMIN_LISTEN_ADDR", settings.admin_listen_addr)?;
+    let traffic_addr = local_addr("LISTEN_ADDR", settings.listen_addr, &traffic_listener)?;
+    let admin_addr = local_addr(
+        "ADMIN_LISTEN_ADDR",
+        settings.admin_listen_addr,
+        &admin_listener,
+    )?;
     let verification = Verification::new(
         settings.verification,
         concat!("cognito-authorizer/", env!("CARGO_PKG_VERSION")),
@@ -122,14 +131,6 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         .transpose()
         .map_err(StartError::Upstream)?;
     let proxying = upstream.is_some();
-    let traffic_listener = bind("LISTEN_ADDR", settings.listen_addr)?;
-    let admin_listener = bind("ADMIN_LISTEN_ADDR", settings.admin_listen_addr)?;
-    let traffic_addr = local_addr("LISTEN_ADDR", settings.listen_addr, &traffic_listener)?;
-    let admin_addr = local_addr(
-        "ADMIN_LISTEN_ADDR",
-        settings.admin_listen_addr,
-        &admin_listener,
-    )?;
 
     let draining = Draining::default();
     let traffic_data = web::Data::new(traffic::Traffic {

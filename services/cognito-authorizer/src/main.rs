@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
     let settings = match config.settings() {
         Ok(settings) => settings,
         Err(error) => {
-            tracing::error!(%error, "cannot start");
+            tracing::error!("cannot start: {error}");
             eprintln!("cognito-authorizer: {error}");
             return ExitCode::from(2);
         }
@@ -28,7 +28,8 @@ async fn main() -> ExitCode {
     let running = match start(settings).await {
         Ok(running) => running,
         Err(error) => {
-            tracing::error!(%error, "cannot start");
+            // The message names the variable or the policy's file and line at fault.
+            tracing::error!("cannot start: {error}");
             eprintln!("cognito-authorizer: {error}");
             return ExitCode::from(2);
         }

@@ -12,7 +12,9 @@ use std::time::Duration;
 use local_cognito::faults::TestIssuer;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig, Issuer};
 use reqwest::header::HeaderMap;
-use test_support::{Process, eventually, free_port, kubelet_write, temp_volume, wait_until_ok};
+use test_support::{
+    Process, closed_url, eventually, free_port, kubelet_write, temp_volume, wait_until_ok,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_cognito-authorizer");
 const READ: &str = "premium_api/read";
@@ -571,6 +573,27 @@ async fn sigterm_fails_readiness_at_once_then_stops_both_ports() {
         .exited_within(Duration::from_secs(30))
         .await;
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}
+
+/// Each LOG_LEVEL name, Python's and tracing's in any case, means the same here as in every binary.
+#[test]
+fn every_log_level_name_is_read_as_every_binary_reads_it() {
+    let dir = temp_volume("authorizer-levels");
+    let policy = policy_file(
+        &dir,
+        &format!(
+            "issuers:\n  - issuer: {}\nrules:\n  - path: /a\n    public: true\n",
+            closed_url("/pool")
+        ),
+    );
+    telemetry::testing::check_every_level_name_of_server(|| {
+        let mut command = clean_command();
+        command
+            .env("POLICY_FILE", &policy)
+            .env("ADMIN_LISTEN_ADDR", format!("127.0.0.1:{}", free_port()));
+        command
+    });
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Starts the binary with `env` on free ports and returns its exit code and output.
