@@ -283,4 +283,50 @@ mod tests {
             assert_eq!(parse(&args).unwrap_err().variable, variable);
         }
     }
+
+    fn policy(issuers: &[&str], clients: &str) -> Arc<Policy> {
+        let issuers: String = issuers
+            .iter()
+            .map(|issuer| format!("  - issuer: {issuer}\n    clientIds: [{clients}]\n"))
+            .collect();
+        let yaml = format!("issuers:\n{issuers}rules:\n  - path: /a\n    public: true\n");
+        Arc::new(Policy::parse("test.yaml", &yaml).unwrap())
+    }
+
+    fn caches(authorizer: &Authorizer) -> Vec<Arc<cognito_auth::jwks::JwksCache>> {
+        let trusted = authorizer.verifier().trusted();
+        trusted
+            .issuers()
+            .map(|issuer| issuer.jwks().clone())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_rebuilt_authorizer_keeps_the_keys_of_the_pools_still_trusted() {
+        let verification = Verification::new(VerificationSettings::default(), "test").unwrap();
+        let (a, b, c) = (
+            "http://127.0.0.1:9/a",
+            "http://127.0.0.1:9/b",
+            "http://127.0.0.1:9/c",
+        );
+        let first = verification.authorizer(policy(&[a, b], "x"), None).unwrap();
+
+        // Same issuers and allow-lists: the very same verifier.
+        let same = verification
+            .authorizer(policy(&[a, b], "x"), Some(&first))
+            .unwrap();
+        assert!(Arc::ptr_eq(same.verifier(), first.verifier()));
+
+        // Another allow-list, and one pool replaced: a new verifier, the kept pool's cache reused.
+        let changed = verification
+            .authorizer(policy(&[a, c], "y"), Some(&first))
+            .unwrap();
+        assert!(!Arc::ptr_eq(changed.verifier(), first.verifier()));
+        let (before, after) = (caches(&first), caches(&changed));
+        assert!(Arc::ptr_eq(&before[0], &after[0]), "pool a keeps its keys");
+        assert!(!Arc::ptr_eq(&before[1], &after[1]));
+        assert_eq!(after[1].url(), "http://127.0.0.1:9/c/.well-known/jwks.json");
+        let pool = &changed.verifier().trusted().pools()[0];
+        assert_eq!(pool.client_ids(), ["y"]);
+    }
 }

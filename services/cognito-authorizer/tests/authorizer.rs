@@ -462,6 +462,12 @@ async fn a_changed_policy_is_used_and_a_broken_one_keeps_the_old() {
     let authorizer = Authorizer::start(&pool.policy("")).await;
     let anonymous_reports = || authorizer.ext_authz("GET", "/reports/q3", &[]);
     assert_eq!(anonymous_reports().await.status, 401);
+    // A token verified before the reload...
+    let reader = bearer(&pool.token("reader", &[READ]));
+    let answer = authorizer
+        .ext_authz("GET", "/home/premium", &[("authorization", &reader)])
+        .await;
+    assert_eq!(answer.status, 200);
 
     authorizer.update_policy(&pool.policy("  - path: /reports/*\n    public: true\n"));
     eventually(
@@ -479,12 +485,17 @@ async fn a_changed_policy_is_used_and_a_broken_one_keeps_the_old() {
         metrics.contains("cognito_authorizer_policy_rules 5"),
         "{metrics}"
     );
-    // The pool's keys were kept: still ready, tokens still verified.
-    let reader = bearer(&pool.token("reader", &[READ]));
+    // ...is still known after it: the issuers did not change, so the verifier (keys and
+    // verified tokens) was kept.
     let answer = authorizer
         .ext_authz("GET", "/home/premium", &[("authorization", &reader)])
         .await;
     assert_eq!(answer.status, 200);
+    let metrics = authorizer.metrics().await;
+    assert!(
+        metrics.contains("cognito_authorizer_verified_token_cache_hits_total 1"),
+        "{metrics}"
+    );
 
     // A typo on line 3: the previous policy stays in use, the error is logged and exposed.
     authorizer.update_policy(&pool.policy("  - path: /reports/*\n    publik: true\n"));
