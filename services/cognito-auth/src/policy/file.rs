@@ -60,7 +60,7 @@ pub(super) fn parse(file: &str, yaml: &str) -> Result<Policy, PolicyError> {
     let errors = Errors { file };
     let document: PolicyFile = serde_saphyr::from_str(yaml).map_err(|error| {
         let location = error.location().unwrap_or(Location::UNKNOWN);
-        let message = serde_saphyr::DefaultMessageFormatter.format_message(&error);
+        let message = serde_saphyr::UserMessageFormatter.format_message(&error);
         errors.at(location, printable(&message))
     })?;
 

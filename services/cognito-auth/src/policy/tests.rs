@@ -230,6 +230,12 @@ fn file_errors_name_file_line_column_and_what_is_wrong() {
             "issuers:\n  - userPoolId: us-east-1_A\nissuers: []\n".to_owned(),
             "policy.yaml:3:1: duplicate mapping key",
         ),
+        (
+            "issuers:\n  - userPoolId: us-east-1_A\nrules:\n  - path: /a\n    public: maybe\n"
+                .to_owned(),
+            "policy.yaml:5:13: ",
+        ),
+        ("rules: 3\n".to_owned(), "policy.yaml:1:8: "),
     ] {
         let error = error(&yaml);
         assert!(
