@@ -1,15 +1,15 @@
-//! premium-content's `Authorization` header reader (RFC 6750 section 2.1 `Bearer`, case
+//! The `Authorization` header reader of every web glue (`cognito_auth::bearer`) (RFC 6750 section 2.1 `Bearer`, case
 //! insensitive, or a bare JWT as API Gateway's Cognito authorizer accepts).
 //!
 //! Input: the header values, separated by `\n` (a byte no header value can hold); each becomes
-//! one `Authorization` header of a request. Values `http` refuses (control bytes) are dropped.
+//! one `Authorization` header of a request. Values `http` refuses (control bytes) are dropped, as
+//! no server would hand them over.
 
 #![no_main]
 
-use actix_web::http::header::{AUTHORIZATION, HeaderValue};
-use actix_web::test::TestRequest;
+use actix_web::http::header::HeaderValue;
+use cognito_auth::bearer::{Presented, presented_token};
 use libfuzzer_sys::fuzz_target;
-use premium_content::auth::{Presented, presented_token};
 
 /// [`Presented`], owning its token.
 #[derive(Debug, PartialEq)]
@@ -20,11 +20,7 @@ enum Verdict {
 }
 
 fn present(values: &[HeaderValue]) -> Verdict {
-    let mut request = TestRequest::default();
-    for value in values {
-        request = request.append_header((AUTHORIZATION, value.clone()));
-    }
-    match presented_token(&request.to_http_request()) {
+    match presented_token(values.iter().map(HeaderValue::as_bytes)) {
         Presented::Nothing => Verdict::Nothing,
         Presented::Token(token) => Verdict::Token(token.to_owned()),
         Presented::Garbled => Verdict::Garbled,

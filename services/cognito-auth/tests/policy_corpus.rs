@@ -154,6 +154,12 @@ const ROWS: &[(&str, &str, [u16; 4])] = &[
     ("GET", "/../admin", BAD),
     ("GET", "/public/../../admin", BAD),
     ("GET", "/%2e%2e/admin", BAD),
+    // Dot segments with `;parameters`: servlet containers strip the parameters and climb.
+    ("GET", "/public/..;/admin", BAD),
+    ("GET", "/public/%2e%2e;x=1/admin", BAD),
+    ("GET", "/public/.;/x", BAD),
+    ("GET", "/public/...;x/y", OK),
+    ("GET", "/home/premium;v=2", TOKEN),
     ("GET", "/home/premium%", BAD),
     ("GET", "/home/premium%zz", BAD),
     ("GET", "/home/premium%00", BAD),
@@ -280,4 +286,32 @@ default: authenticated
             "{method} {raw}"
         );
     }
+}
+
+#[test]
+fn the_documented_example_is_a_valid_policy() {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/policy.md"))
+            .expect("docs/policy.md is readable");
+    let yaml = page
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/policy.md opens with a yaml example");
+    let policy = Policy::parse("docs/policy.md", yaml).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(policy.issuers().len(), 2);
+    assert_eq!(policy.rules().len(), 5);
+    let admin = RequestPath::normalize("/admin").unwrap();
+    let both = [READ.to_owned(), WRITE.to_owned()];
+    assert_eq!(
+        policy.requirement("GET", &admin),
+        Requirement::AllScopes(&both)
+    );
+    let me = RequestPath::normalize("/me/").unwrap();
+    assert_eq!(
+        policy.requirement("DELETE", &me),
+        Requirement::Authenticated
+    );
+    let other = RequestPath::normalize("/other").unwrap();
+    assert_eq!(policy.requirement("GET", &other), Requirement::Deny);
 }
