@@ -205,7 +205,7 @@ fn file_errors_name_file_line_column_and_what_is_wrong() {
         ),
         (
             "rules: []\n".to_owned(),
-            "policy.yaml:0:0: issuers: at least one",
+            "policy.yaml:1:1: issuers: at least one",
         ),
         (
             "issuers:\n  - userPoolId: us-east-1_A\n  - issuer: \
@@ -236,6 +236,7 @@ fn file_errors_name_file_line_column_and_what_is_wrong() {
             "policy.yaml:5:13: ",
         ),
         ("rules: 3\n".to_owned(), "policy.yaml:1:8: "),
+        ("".to_owned(), "policy.yaml:1:1: issuers: at least one"),
     ] {
         let error = error(&yaml);
         assert!(
