@@ -1,15 +1,18 @@
 //! The authorizer end to end: a policy parsed from YAML, real RS256 tokens, keys fetched over
 //! HTTP from a JWKS server per issuer; every grant and every denial, several pools each with
-//! its own client allow-list.
+//! its own client allow-list, both issuer forms of a user pool.
 
 mod token_issuers;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use cognito_auth::authorization::{Denial, Grant, IDENTITY_HEADERS, identity_headers};
+use cognito_auth::authorization::{Authorizer, Denial, Grant, IDENTITY_HEADERS, identity_headers};
 use cognito_auth::bearer::Presented;
-use cognito_auth::policy::RequestPath;
-use cognito_auth::verifier::Rejection;
+use cognito_auth::jwks::JwksSettings;
+use cognito_auth::policy::{Policy, RequestPath};
+use cognito_auth::trusted_issuers::{IssuerJwks, TrustedIssuers, TrustedPool};
+use cognito_auth::verifier::{Rejection, Verifier, VerifierConfig};
 use token_issuers::{TokenIssuer, authorizer};
 
 const READ: &str = "premium_api/read";
@@ -346,6 +349,72 @@ async fn an_unusable_path_is_a_bad_request() {
             (answer.status, answer.body),
             (400, r#"{"message":"Bad Request"}"#),
             "{raw}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_user_pool_entry_takes_both_issuer_forms_under_its_allow_list() {
+    const ORIGINAL: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Forms";
+    const UPDATED: &str = "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Forms";
+    let pool = TokenIssuer::start(ORIGINAL);
+    let yaml = format!(
+        "issuers:
+  - userPoolId: eu-west-1_Forms
+    region: eu-west-1
+    clientIds: [reader]
+rules:
+  - path: /home/premium
+    scopes: [{READ}]
+"
+    );
+    let policy = Policy::parse("policy.yaml", &yaml).unwrap();
+    // The policy derives both issuers, each with the JWKS under it, as Cognito publishes them.
+    let derived = policy.issuers()[0].issuer_jwks();
+    let expected: Vec<IssuerJwks> = [ORIGINAL, UPDATED]
+        .map(|iss| IssuerJwks {
+            issuer: iss.to_owned(),
+            jwks_url: format!("{iss}/.well-known/jwks.json"),
+        })
+        .into();
+    assert_eq!(derived, expected);
+    // Their hosts cannot run here: each issuer's keys come from the local server instead.
+    let local: Vec<IssuerJwks> = derived
+        .into_iter()
+        .map(|issuer| IssuerJwks {
+            jwks_url: pool.jwks.url.clone(),
+            ..issuer
+        })
+        .collect();
+    let trusted = TrustedIssuers::new(vec![TrustedPool::with_caches(
+        &local,
+        policy.issuers()[0].client_ids.clone(),
+        &reqwest::Client::new(),
+        &JwksSettings::default(),
+    )])
+    .unwrap();
+    let authorizer = Authorizer::new(
+        Arc::new(policy),
+        Arc::new(Verifier::new(VerifierConfig::default(), trusted)),
+    );
+    for iss in [ORIGINAL, UPDATED] {
+        let mut claims = pool.claims("reader", &[READ]);
+        claims.iss = iss.to_owned();
+        let token = claims.sign(&pool.key);
+        let granted = verified(
+            authorizer
+                .authorize("GET", &path("/home/premium"), Presented::Token(&token))
+                .await,
+        );
+        assert_eq!(granted.issuer, iss);
+        claims.client_id = "stranger".to_owned();
+        let token = claims.sign(&pool.key);
+        assert_eq!(
+            authorizer
+                .authorize("GET", &path("/home/premium"), Presented::Token(&token))
+                .await,
+            Err(Denial::Rejected(Rejection::ClientNotAllowed)),
+            "{iss}"
         );
     }
 }
