@@ -4,42 +4,40 @@ const REALM: &str = "premium-content";
 
 #[test]
 fn answers_follow_rfc_6750() {
-    const UNAUTHORIZED: &str = r#"{"message":"Unauthorized"}"#;
     // RFC 6750 section 3: auth-params as quoted-strings, comma-separated; no error code when no
     // token came (section 3.1).
+    let bearer = |params: &str| Some(format!("Bearer realm=\"premium-content\"{params}"));
+    let invalid = |description: &str| {
+        bearer(&format!(
+            ", error=\"invalid_token\", error_description=\"{description}\""
+        ))
+    };
+    let (unauthorized, forbidden) = (
+        r#"{"message":"Unauthorized"}"#,
+        r#"{"message":"Forbidden"}"#,
+    );
+    let scopes = "premium_api/read premium_api/write";
     for (denial, status, challenge, body) in [
-        (
-            Denial::MissingToken,
-            401,
-            Some("Bearer realm=\"premium-content\""),
-            UNAUTHORIZED,
-        ),
+        (Denial::MissingToken, 401, bearer(""), unauthorized),
         (
             Denial::Rejected(Rejection::BadSignature),
             401,
-            Some(
-                "Bearer realm=\"premium-content\", error=\"invalid_token\", \
-                 error_description=\"The access token is invalid\"",
-            ),
-            UNAUTHORIZED,
+            invalid("The access token is invalid"),
+            unauthorized,
         ),
         (
             Denial::Rejected(Rejection::Expired),
             401,
-            Some(
-                "Bearer realm=\"premium-content\", error=\"invalid_token\", \
-                 error_description=\"The access token expired\"",
-            ),
-            UNAUTHORIZED,
+            invalid("The access token expired"),
+            unauthorized,
         ),
         (
-            Denial::InsufficientScope("premium_api/read premium_api/write".into()),
+            Denial::InsufficientScope(scopes.into()),
             403,
-            Some(
-                "Bearer realm=\"premium-content\", error=\"insufficient_scope\", \
-                 scope=\"premium_api/read premium_api/write\"",
-            ),
-            r#"{"message":"Forbidden"}"#,
+            bearer(&format!(
+                ", error=\"insufficient_scope\", scope=\"{scopes}\""
+            )),
+            forbidden,
         ),
         (
             Denial::Rejected(Rejection::KeysUnavailable),
@@ -50,11 +48,7 @@ fn answers_follow_rfc_6750() {
     ] {
         let answer = denial.http_answer(REALM);
         assert_eq!(
-            (
-                answer.status,
-                answer.www_authenticate.as_deref(),
-                answer.body
-            ),
+            (answer.status, answer.www_authenticate, answer.body),
             (status, challenge, body),
             "{denial:?}"
         );
