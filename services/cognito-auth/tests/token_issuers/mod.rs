@@ -68,6 +68,9 @@ pub fn authorizer(yaml: &str) -> Authorizer {
         fetch_timeout: Duration::from_secs(5),
         initial_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
+        // Keys are loaded by the first token of each issuer, and reloaded after an outage by a
+        // later one: no need to wait out production's ten seconds between those.
+        unknown_kid_cooldown: Duration::from_millis(200),
         ..JwksSettings::default()
     };
     let trusted = policy.trusted_issuers(&reqwest::Client::new(), &settings);
