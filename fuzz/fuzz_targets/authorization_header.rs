@@ -1,8 +1,9 @@
-//! The `Authorization` header reader every service shares (`cognito_auth::bearer`) (RFC 6750 section 2.1 `Bearer`, case
+//! The `Authorization` header reader of every web glue (`cognito_auth::bearer`) (RFC 6750 section 2.1 `Bearer`, case
 //! insensitive, or a bare JWT as API Gateway's Cognito authorizer accepts).
 //!
 //! Input: the header values, separated by `\n` (a byte no header value can hold); each becomes
-//! one `Authorization` header of a request. Values `http` refuses (control bytes) are dropped.
+//! one `Authorization` header of a request. Values `http` refuses (control bytes) are dropped, as
+//! no server would hand them over.
 
 #![no_main]
 

@@ -3,8 +3,8 @@
 //!
 //! A policy names the user pools whose access tokens count (`issuers`), an ordered list of
 //! `rules` (the first whose path pattern and methods match the request decides) and what happens
-//! when none matches (`default`: `deny` or `authenticated`). The file format is documented in
-//! the contract ("cognito-authorizer") and in `docs/`.
+//! when none matches (`default`: `deny` or `authenticated`). The file format, every check and
+//! the reasons for the matching rules: `docs/policy.md`.
 //!
 //! Matching is on the [`RequestPath`]: the request's path normalised the way servers behind us
 //! read it (percent-encoded unreserved characters decoded, dot segments removed and repeated
@@ -15,7 +15,14 @@
 //!
 //! Path patterns: `/a/b` exact; `*` as a whole segment matches exactly one segment; `**` as the
 //! last segment matches the path before it and anything below (`/a/**` matches `/a`, `/a/b`,
-//! `/a/b/c`).
+//! `/a/b/c`). A pattern must be in normalised form itself, so that what it names is what
+//! requests are compared with; segments compare byte for byte (case-sensitively, `;` and what
+//! follows it included).
+//!
+//! Every policy is checked whole before use, so that a mistake fails at start-up rather than
+//! letting requests through: see [`Policy::new`] and [`Policy::parse`]. A rule that could never
+//! match because earlier rules take all of its requests is one such mistake (typically a narrow
+//! rule written after a broad one, whose scopes would silently never apply).
 
 mod checks;
 mod file;

@@ -60,7 +60,7 @@ pub(super) fn parse(file: &str, yaml: &str) -> Result<Policy, PolicyError> {
     let errors = Errors { file };
     let document: PolicyFile = serde_saphyr::from_str(yaml).map_err(|error| {
         let location = error.location().unwrap_or(Location::UNKNOWN);
-        let message = serde_saphyr::DefaultMessageFormatter.format_message(&error);
+        let message = serde_saphyr::UserMessageFormatter.format_message(&error);
         errors.at(location, printable(&message))
     })?;
 
@@ -91,10 +91,13 @@ pub(super) fn parse(file: &str, yaml: &str) -> Result<Policy, PolicyError> {
         },
     };
 
-    let start = Location::UNKNOWN;
     Policy::checked(file, issuers, rules, default, |place| {
         let location = match place {
-            Place::Issuers => document.issuers.as_ref().map_or(start, |l| l.referenced),
+            // A file without `issuers` lacks them from its start.
+            Place::Issuers => match &document.issuers {
+                Some(list) => list.referenced,
+                None => return (1, 1),
+            },
             Place::Issuer(i) => {
                 let entry = &issuer_entries[i];
                 let name = entry.value.user_pool_id.as_ref();

@@ -192,4 +192,49 @@ mod tests {
             );
         }
     }
+
+    /// Every string of up to `max` segments drawn from `alphabet`, as `/x/y`.
+    fn paths_over(alphabet: &[&str], max: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|prefix| alphabet.iter().map(move |s| format!("{prefix}/{s}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn coverage_is_exactly_inclusion_of_the_matched_paths() {
+        // Patterns of up to two segments, with and without `**`; paths of up to four segments
+        // over the literals plus one no pattern names, enough for a witness of every
+        // non-inclusion.
+        let patterns: Vec<PathPattern> = paths_over(&["a", "b", "*"], 2)
+            .into_iter()
+            .flat_map(|prefix| [format!("{prefix}/**"), prefix])
+            .map(|text| {
+                if text.is_empty() {
+                    "/".to_owned()
+                } else {
+                    text
+                }
+            })
+            .map(|text| pattern(&text))
+            .collect();
+        let paths: Vec<RequestPath> = paths_over(&["a", "b", "c"], 4)
+            .iter()
+            .map(|text| RequestPath::normalize(if text.is_empty() { "/" } else { text }).unwrap())
+            .collect();
+        for wide in &patterns {
+            for narrow in &patterns {
+                let included = paths
+                    .iter()
+                    .all(|path| !narrow.matches(path) || wide.matches(path));
+                assert_eq!(wide.covers(narrow), included, "{wide:?} / {narrow:?}");
+            }
+        }
+    }
 }

@@ -18,10 +18,11 @@ pub enum PathError {
     /// `..` climbing above the root.
     #[error("the path climbs above the root")]
     AboveRoot,
-    /// A `%` not followed by two hex digits, or a control character.
+    /// A `%` not followed by two hex digits, a control character, a raw `\`, or a `.` / `..`
+    /// segment with `;` parameters (`..;x`), which Tomcat and Spring read as a dot segment.
     #[error("the path is not a valid URI path")]
     InvalidEncoding,
-    /// Longer than [`RequestPath::MAX_LEN`] bytes.
+    /// Longer than [`RequestPath::MAX_LEN`] bytes, raw or normalised.
     #[error("the path is too long")]
     TooLong,
 }
@@ -44,8 +45,12 @@ impl RequestPath {
     /// [`PathError::TooLong`] over [`Self::MAX_LEN`] bytes; [`PathError::NotAbsolute`] when
     /// `raw` does not start with `/`; [`PathError::EncodedSeparator`] for `%2F` or `%5C`;
     /// [`PathError::AboveRoot`] for a `..` with nothing left to remove;
-    /// [`PathError::InvalidEncoding`] for a `%` without two hex digits, a raw `\`, or a control
-    /// character, raw or encoded (`%00`-`%1F`, `%7F`).
+    /// [`PathError::InvalidEncoding`] for a `%` without two hex digits, a raw `\`, a control
+    /// character, raw or encoded (`%00`-`%1F`, `%7F`), or a segment that is `.` or `..` before a
+    /// `;` (`/public/..;/admin`: servers that strip path parameters, as Tomcat and Spring do,
+    /// would read `/admin` where the policy sees `/public/...`). A normalised path longer than
+    /// [`Self::MAX_LEN`] (encoding raw characters lengthens it) is [`PathError::TooLong`] too,
+    /// so that every result normalises to itself.
     pub fn normalize(raw: &str) -> Result<Self, PathError> {
         if raw.len() > Self::MAX_LEN {
             return Err(PathError::TooLong);
@@ -60,7 +65,13 @@ impl RequestPath {
             let start = normalised.len();
             normalised.push('/');
             push_segment(&mut normalised, segment)?;
-            match &normalised[start + 1..] {
+            let normalised_segment = &normalised[start + 1..];
+            if let Some((before, _parameters)) = normalised_segment.split_once(';')
+                && matches!(before, "." | "..")
+            {
+                return Err(PathError::InvalidEncoding);
+            }
+            match normalised_segment {
                 "" | "." => normalised.truncate(start),
                 ".." => {
                     normalised.truncate(start);
@@ -72,6 +83,9 @@ impl RequestPath {
         }
         if normalised.is_empty() {
             normalised.push('/');
+        }
+        if normalised.len() > Self::MAX_LEN {
+            return Err(PathError::TooLong);
         }
         Ok(Self(normalised))
     }
@@ -176,6 +190,7 @@ mod tests {
             ("/a/..", "/"),
             ("/a/.../b", "/a/.../b"),
             ("/a/..b/.c", "/a/..b/.c"),
+            ("/a/...;x/b;y", "/a/...;x/b;y"),
         ] {
             assert_eq!(normalised(raw).as_deref(), Ok(expected), "{raw}");
         }
@@ -236,6 +251,11 @@ mod tests {
             ("/a\u{7f}", PathError::InvalidEncoding),
             ("/a%00", PathError::InvalidEncoding),
             ("/a%0d%0a", PathError::InvalidEncoding),
+            // Tomcat and Spring strip `;...` from segments: these would climb out of /public.
+            ("/public/..;/admin", PathError::InvalidEncoding),
+            ("/public/..;jsessionid=1/admin", PathError::InvalidEncoding),
+            ("/public/%2e%2e;/admin", PathError::InvalidEncoding),
+            ("/public/.;x/admin", PathError::InvalidEncoding),
         ] {
             assert_eq!(normalised(raw), Err(error), "{raw:?}");
         }
@@ -249,6 +269,13 @@ mod tests {
         assert_eq!(normalised(&too_long), Err(PathError::TooLong));
         let dots = "/.".repeat(RequestPath::MAX_LEN / 2);
         assert_eq!(normalised(&dots).as_deref(), Ok("/"));
+        // Found by the request_path fuzz target: encoding raw characters grows a path past the
+        // limit, and normalising the result again must not fail where the first pass did not.
+        let grows = format!("/{}", "é".repeat(RequestPath::MAX_LEN / 3));
+        assert_eq!(normalised(&grows), Err(PathError::TooLong));
+        let fits = format!("/{}", "é".repeat(RequestPath::MAX_LEN / 6 - 1));
+        let once = normalised(&fits).unwrap();
+        assert_eq!(normalised(&once).as_deref(), Ok(once.as_str()));
     }
 
     #[test]

@@ -205,7 +205,7 @@ fn file_errors_name_file_line_column_and_what_is_wrong() {
         ),
         (
             "rules: []\n".to_owned(),
-            "policy.yaml:0:0: issuers: at least one",
+            "policy.yaml:1:1: issuers: at least one",
         ),
         (
             "issuers:\n  - userPoolId: us-east-1_A\n  - issuer: \
@@ -230,6 +230,13 @@ fn file_errors_name_file_line_column_and_what_is_wrong() {
             "issuers:\n  - userPoolId: us-east-1_A\nissuers: []\n".to_owned(),
             "policy.yaml:3:1: duplicate mapping key",
         ),
+        (
+            "issuers:\n  - userPoolId: us-east-1_A\nrules:\n  - path: /a\n    public: maybe\n"
+                .to_owned(),
+            "policy.yaml:5:13: ",
+        ),
+        ("rules: 3\n".to_owned(), "policy.yaml:1:8: "),
+        ("".to_owned(), "policy.yaml:1:1: issuers: at least one"),
     ] {
         let error = error(&yaml);
         assert!(
