@@ -49,3 +49,9 @@ to_us() {
 peak_rss_kib() {
     awk '/^VmHWM:/ {print $2}' "/proc/$1/status"
 }
+
+# The median of the numbers given as arguments.
+median() {
+    printf '%s\n' "$@" | sort -g |
+        awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}

@@ -7,7 +7,8 @@ By default it answers 200 with a JSON echo of the request as it arrived:
    chunked)}.
 The query parameter `fixture` picks another behaviour (other parameters tune it):
   stream  `chunks` chunks of `size` bytes ("x"), `delay` seconds apart, chunked encoding
-  cut     announces Content-Length `size` (default 1000), sends half, closes the connection
+  cut     announces Content-Length `size` (default 1000), sends half, closes the connection;
+          with `chunked=1`, sends one chunk of half that and closes before the last chunk
   hang    reads the request and never answers (until the client goes away)
   close   reads the request and closes the connection without a word
   status  answers `code` with the echo as body
@@ -92,9 +93,14 @@ class Handler(BaseHTTPRequestHandler):
         elif fixture == "cut":
             size = int(params.get("size", "1000"))
             self.send_response(200)
-            self.send_header("Content-Length", str(size))
-            self.end_headers()
-            self.wfile.write(b"x" * (size // 2))
+            if params.get("chunked") == "1":
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n" % (size // 2, b"x" * (size // 2)))
+            else:
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                self.wfile.write(b"x" * (size // 2))
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)

@@ -55,28 +55,32 @@ pub enum ProxyError {
 }
 
 /// Why a request could not be answered by the upstream; each becomes a JSON answer in
-/// [`Failure::response`].
-#[derive(Debug)]
+/// [`Failure::response`]. Displayed for the log with reqwest's error and its causes.
+#[derive(Debug, thiserror::Error)]
 enum Failure {
     /// No connection to the upstream (refused, unreachable, name not resolved).
-    Unreachable,
+    #[error("cannot connect to the upstream: {0:?}")]
+    Unreachable(reqwest::Error),
     /// The upstream closed the connection or answered something that is not HTTP.
-    BadAnswer,
+    #[error("no valid answer from the upstream: {0:?}")]
+    BadAnswer(reqwest::Error),
     /// The upstream sent no status line and headers within the response timeout.
+    #[error("no answer from the upstream within {0:?}")]
     Timeout(Duration),
     /// The client's body could not be read (it ended early or broke the framing).
-    ClientBody,
+    #[error("the client's body broke off: {0:?}")]
+    ClientBody(reqwest::Error),
 }
 
 impl Failure {
     /// The one mapping of proxy failures to HTTP.
     fn response(&self) -> HttpResponse {
         let (status, message) = match self {
-            Self::Unreachable => (
+            Self::Unreachable(_) => (
                 StatusCode::BAD_GATEWAY,
                 "Bad Gateway: cannot connect to the upstream".to_owned(),
             ),
-            Self::BadAnswer => (
+            Self::BadAnswer(_) => (
                 StatusCode::BAD_GATEWAY,
                 "Bad Gateway: the upstream closed the connection without a valid answer".to_owned(),
             ),
@@ -87,7 +91,7 @@ impl Failure {
                     after.as_secs_f64()
                 ),
             ),
-            Self::ClientBody => (
+            Self::ClientBody(_) => (
                 StatusCode::BAD_REQUEST,
                 "Bad Request: the request body could not be read".to_owned(),
             ),
@@ -98,19 +102,21 @@ impl Failure {
     }
 
     /// The failure a reqwest error stands for: the client's body when its stream failed, the
-    /// connection, or the upstream's answer.
-    fn of(error: &reqwest::Error) -> Self {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    /// connection, or the upstream's answer. The URL is left out: its query is the client's,
+    /// and logs are no place for it.
+    fn of(error: reqwest::Error) -> Self {
+        let error = error.without_url();
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
         while let Some(cause) = source {
             if cause.is::<PayloadError>() {
-                return Self::ClientBody;
+                return Self::ClientBody(error);
             }
             source = cause.source();
         }
         if error.is_connect() {
-            Self::Unreachable
+            Self::Unreachable(error)
         } else {
-            Self::BadAnswer
+            Self::BadAnswer(error)
         }
     }
 }
@@ -191,25 +197,13 @@ impl Upstream {
         if headers::has_body(request.headers()) {
             outgoing = outgoing.body(reqwest::Body::wrap_stream(relay(body)));
         }
-        let sent = tokio::time::timeout(self.response_timeout, outgoing.send()).await;
-        let answer = match sent {
-            Err(_) => Err(Failure::Timeout(self.response_timeout)),
-            Ok(Err(error)) => {
-                let failure = Failure::of(&error);
-                tracing::warn!(error = %error, failure = ?failure, "upstream request failed");
-                Err(failure)
-            }
-            Ok(Ok(answer)) => Ok(answer),
+        let failure = match tokio::time::timeout(self.response_timeout, outgoing.send()).await {
+            Ok(Ok(answer)) => return respond(answer),
+            Ok(Err(error)) => Failure::of(error),
+            Err(_) => Failure::Timeout(self.response_timeout),
         };
-        match answer {
-            Ok(answer) => respond(answer),
-            Err(failure) => {
-                if let Failure::Timeout(after) = failure {
-                    tracing::warn!(?after, "upstream did not answer in time");
-                }
-                failure.response()
-            }
-        }
+        tracing::warn!(error = %failure, "proxied request failed");
+        failure.response()
     }
 }
 
@@ -245,7 +239,11 @@ fn respond(answer: reqwest::Response) -> HttpResponse {
         .headers()
         .get(reqwest::header::CONTENT_LENGTH)
         .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
-    let body = answer.bytes_stream();
+    let body = answer.bytes_stream().inspect(|chunk| {
+        if let Err(error) = chunk {
+            tracing::warn!(%error, "upstream response body broke off; the client's is cut short too");
+        }
+    });
     match length {
         Some(length) => response.body(SizedStream::new(length, body)),
         None => response.body(BodyStream::new(body)),

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
 use local_cognito::faults::TestIssuer;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig};
@@ -23,8 +24,7 @@ struct Proxy {
     pool: TestIssuer,
     folder: PathBuf,
     base: String,
-    /// Killed on drop, its output printed if the test panics.
-    _process: Process,
+    process: Process,
     http: reqwest::Client,
 }
 
@@ -66,7 +66,7 @@ impl Proxy {
             pool,
             folder,
             base: format!("http://127.0.0.1:{traffic}"),
-            _process: process,
+            process,
             http,
         }
     }
@@ -226,5 +226,17 @@ async fn a_dead_upstream_is_a_502_with_a_json_message() {
             .unwrap()
             .contains("cannot connect to the upstream"),
         "{body}"
+    );
+    assert!(
+        proxy
+            .process
+            .printed_within("proxied request failed", Duration::from_secs(30)),
+        "the failure is logged"
+    );
+    assert!(
+        proxy
+            .process
+            .output()
+            .contains("cannot connect to the upstream")
     );
 }
