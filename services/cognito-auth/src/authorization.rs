@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::bearer::Presented;
-use crate::policy::{PathError, Policy, RequestPath};
+use crate::policy::{PathError, Policy, RequestPath, Requirement};
 use crate::verifier::{Claims, Rejection, Verifier};
 
 /// The request headers carrying the verified identity to the protected service; requests from
@@ -68,17 +68,68 @@ pub struct HttpAnswer {
 }
 
 impl Denial {
-    /// Metrics label and debug-log reason (snake_case).
+    /// Metrics label and debug-log reason (snake_case): `invalid_path`, `missing_token`, the
+    /// [`Rejection::reason`] of a refused token, `insufficient_scope`, `no_rule`.
     pub fn reason(&self) -> &'static str {
-        unimplemented!("issue 15")
+        match self {
+            Denial::InvalidPath(_) => "invalid_path",
+            Denial::MissingToken => "missing_token",
+            Denial::Rejected(rejection) => rejection.reason(),
+            Denial::InsufficientScope(_) => "insufficient_scope",
+            Denial::NoRule => "no_rule",
+        }
     }
 
-    /// The HTTP answer, with `realm` in the challenge. The only mapping of refusals to HTTP.
+    /// The HTTP answer, with `realm` in the challenge. The only mapping of refusals to HTTP:
+    /// RFC 6750 section 3 challenges (auth-params as quoted-strings, comma-separated; no error
+    /// code when no token was presented, section 3.1), 503 with `Retry-After` when the keys are
+    /// not loaded yet (not the token's fault), 400 for a path that cannot be judged, and 403
+    /// without a challenge when no rule allows the request (no token would help).
     pub fn http_answer(&self, realm: &str) -> HttpAnswer {
-        let _ = realm;
-        unimplemented!("issue 15: move premium-content's auth::AuthError::http_refusal here")
+        let answer = |status, www_authenticate, body| HttpAnswer {
+            status,
+            www_authenticate,
+            retry_after: None,
+            body,
+        };
+        match self {
+            Denial::InvalidPath(_) => answer(400, None, r#"{"message":"Bad Request"}"#),
+            Denial::MissingToken => {
+                answer(401, Some(format!("Bearer realm=\"{realm}\"")), UNAUTHORIZED)
+            }
+            Denial::Rejected(Rejection::KeysUnavailable) => HttpAnswer {
+                retry_after: Some(1),
+                ..answer(503, None, r#"{"message":"Service Unavailable"}"#)
+            },
+            Denial::Rejected(rejection) => {
+                let description = if *rejection == Rejection::Expired {
+                    "The access token expired"
+                } else {
+                    "The access token is invalid"
+                };
+                answer(
+                    401,
+                    Some(format!(
+                        "Bearer realm=\"{realm}\", error=\"invalid_token\", \
+                         error_description=\"{description}\""
+                    )),
+                    UNAUTHORIZED,
+                )
+            }
+            Denial::InsufficientScope(scope) => answer(
+                403,
+                Some(format!(
+                    "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{scope}\""
+                )),
+                FORBIDDEN,
+            ),
+            Denial::NoRule => answer(403, None, FORBIDDEN),
+        }
     }
 }
+
+const UNAUTHORIZED: &str = r#"{"message":"Unauthorized"}"#;
+const FORBIDDEN: &str = r#"{"message":"Forbidden"}"#;
 
 impl Authorizer {
     /// Judges requests by `policy`, verifying tokens with `verifier` (built from the policy's
@@ -105,8 +156,32 @@ impl Authorizer {
         path: &RequestPath,
         credentials: Presented<'_>,
     ) -> Result<Grant, Denial> {
-        let _ = (method, path, credentials);
-        unimplemented!("issue 15")
+        let requirement = self.policy.requirement(method, path);
+        if requirement == Requirement::Public {
+            return Ok(Grant::Public);
+        }
+        let token = match credentials {
+            Presented::Nothing => return Err(Denial::MissingToken),
+            Presented::Garbled => return Err(Denial::Rejected(Rejection::Malformed)),
+            Presented::Token(token) => token,
+        };
+        let claims = self
+            .verifier
+            .verify(token)
+            .await
+            .map_err(Denial::Rejected)?;
+        let granted = |scope: &String| claims.scopes.contains(scope);
+        match requirement {
+            // A valid token learns only "forbidden"; an invalid one is told so first.
+            Requirement::Deny => Err(Denial::NoRule),
+            Requirement::AnyScope(scopes) if !scopes.iter().any(granted) => {
+                Err(Denial::InsufficientScope(scopes.join(" ")))
+            }
+            Requirement::AllScopes(scopes) if !scopes.iter().all(granted) => {
+                Err(Denial::InsufficientScope(scopes.join(" ")))
+            }
+            _ => Ok(Grant::Verified(claims)),
+        }
     }
 }
 
@@ -120,3 +195,6 @@ pub fn identity_headers(claims: &Claims) -> [(&'static str, String); 3] {
         (IDENTITY_HEADERS[2], claims.issuer.clone()),
     ]
 }
+
+#[cfg(test)]
+mod tests;

@@ -17,20 +17,28 @@
 //! last segment matches the path before it and anything below (`/a/**` matches `/a`, `/a/b`,
 //! `/a/b/c`).
 
+mod checks;
+mod file;
+mod pattern;
 mod request_path;
 
 use std::path::Path;
 
 pub use request_path::{PathError, RequestPath};
 
+use self::checks::Place;
+use self::pattern::PathPattern;
 use crate::cognito::UserPool;
-use crate::trusted_issuers::IssuerJwks;
+use crate::jwks::JwksSettings;
+use crate::trusted_issuers::{IssuerJwks, TrustedIssuers, TrustedPool};
 
 /// A checked policy: issuers, ordered rules, default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     issuers: Vec<PolicyIssuer>,
     rules: Vec<Rule>,
+    /// The rules' path patterns, in rule order.
+    patterns: Vec<PathPattern>,
     default: DefaultAction,
 }
 
@@ -128,30 +136,72 @@ pub struct PolicyError {
 }
 
 impl Policy {
-    /// Reads and parses the policy file at `path` (errors name that path).
+    /// Reads and parses the policy file at `path` (errors name that path; an unreadable file is
+    /// an error at line 0).
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let _ = path;
-        unimplemented!("issue 15: policy")
+        let file = path.display().to_string();
+        let yaml = std::fs::read_to_string(path).map_err(|error| PolicyError {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            reason: format!("cannot read the policy: {error}"),
+        })?;
+        Self::parse(&file, &yaml)
     }
 
     /// Parses policy YAML; `file` is the name errors carry.
+    ///
+    /// Errors ([`PolicyError`], with the line and column of the key or value at fault): YAML
+    /// syntax, unknown keys, duplicate keys, values of the wrong type, and every check of
+    /// [`Policy::new`] plus those only a file can fail (`public` with scopes, `scopes` with
+    /// `allScopes`, `userPoolId` with `issuer` or `jwksUrl`, `region` disagreeing with the pool
+    /// id, `default` other than `deny` / `authenticated`). The format: `docs/policy.md`.
     pub fn parse(file: &str, yaml: &str) -> Result<Self, PolicyError> {
-        let _ = (file, yaml);
-        unimplemented!("issue 15: policy")
+        file::parse(file, yaml)
     }
 
     /// A policy built in code, with the same checks as a parsed one (errors carry the rules'
     /// `line`, 0 for built ones, and the file name `file`).
+    ///
+    /// Checks: at least one issuer; http(s) `issuer` and `jwksUrl`; no blank client id; no
+    /// `iss` trusted twice (a user pool trusts both of its issuer forms); path patterns in
+    /// normalised form with `*` / `**` as whole segments and `**` last; methods RFC 9110 tokens
+    /// (stored upper-case); scope lists not empty and of scope tokens; no rule unreachable
+    /// because earlier rules match every request it would.
     pub fn new(
         file: &str,
         issuers: Vec<PolicyIssuer>,
         rules: Vec<Rule>,
         default: DefaultAction,
     ) -> Result<Self, PolicyError> {
-        let _ = file;
+        let lines: Vec<usize> = rules.iter().map(|rule| rule.line).collect();
+        Self::checked(file, issuers, rules, default, |place| match place {
+            Place::Rule(index) => (lines[index], 0),
+            Place::Issuers | Place::Issuer(_) => (0, 0),
+        })
+    }
+
+    /// Runs the checks of [`Policy::new`]; `locate` gives the line and column of a fault.
+    fn checked(
+        file: &str,
+        issuers: Vec<PolicyIssuer>,
+        mut rules: Vec<Rule>,
+        default: DefaultAction,
+        locate: impl Fn(Place) -> (usize, usize),
+    ) -> Result<Self, PolicyError> {
+        let patterns = checks::check(&issuers, &mut rules).map_err(|fault| {
+            let (line, column) = locate(fault.place);
+            PolicyError {
+                file: file.to_owned(),
+                line,
+                column,
+                reason: fault.reason,
+            }
+        })?;
         Ok(Self {
             issuers,
             rules,
+            patterns,
             default,
         })
     }
@@ -172,8 +222,62 @@ impl Policy {
     }
 
     /// What `method` on `path` needs: the first matching rule's access, else the default.
+    /// `method` compares case-insensitively, and `HEAD` matches a rule for `GET`.
     pub fn requirement(&self, method: &str, path: &RequestPath) -> Requirement<'_> {
-        let _ = (method, path);
-        unimplemented!("issue 15: policy")
+        let rule = self
+            .rules
+            .iter()
+            .zip(&self.patterns)
+            .find(|(rule, pattern)| rule.allows_method(method) && pattern.matches(path));
+        match rule.map(|(rule, _)| &rule.access) {
+            Some(Access::Public) => Requirement::Public,
+            Some(Access::Authenticated) => Requirement::Authenticated,
+            Some(Access::AnyScope(scopes)) => Requirement::AnyScope(scopes),
+            Some(Access::AllScopes(scopes)) => Requirement::AllScopes(scopes),
+            None => match self.default {
+                DefaultAction::Deny => Requirement::Deny,
+                DefaultAction::Authenticated => Requirement::Authenticated,
+            },
+        }
+    }
+
+    /// The verifier's trust in this policy's issuers: one pool per entry with its client
+    /// allow-list, each issuer with a new JWKS cache fetching over `http` with `settings`
+    /// (nothing is fetched until [`TrustedIssuers::start_background`] or a first lookup).
+    pub fn trusted_issuers(
+        &self,
+        http: &reqwest::Client,
+        settings: &JwksSettings,
+    ) -> TrustedIssuers {
+        let pools = self
+            .issuers
+            .iter()
+            .map(|entry| {
+                TrustedPool::with_caches(
+                    &entry.issuer_jwks(),
+                    entry.client_ids.clone(),
+                    http,
+                    settings,
+                )
+            })
+            .collect();
+        TrustedIssuers::new(pools)
+            .expect("a checked policy names at least one issuer and none twice")
     }
 }
+
+impl Rule {
+    /// Whether the rule applies to `method` (any case; `HEAD` under `GET`, RFC 9110 section
+    /// 9.3.2).
+    pub fn allows_method(&self, method: &str) -> bool {
+        self.methods.as_ref().is_none_or(|methods| {
+            methods.iter().any(|allowed| {
+                allowed.eq_ignore_ascii_case(method)
+                    || (allowed == "GET" && method.eq_ignore_ascii_case("HEAD"))
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

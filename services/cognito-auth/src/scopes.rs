@@ -118,13 +118,18 @@ impl Default for ResourceScopes {
     }
 }
 
-/// RFC 6749 scope tokens are printable ASCII without spaces, quotes or backslashes; anything else
-/// could never be granted, nor written into a `WWW-Authenticate` header.
+/// Whether `scope` is a scope token that can be granted and named in a challenge: RFC 6749
+/// section 3.3 scope tokens are printable ASCII without spaces, quotes or backslashes, and
+/// anything else could never be granted, nor written into a `WWW-Authenticate` header.
+pub fn is_scope_token(scope: &str) -> bool {
+    !scope.is_empty()
+        && scope
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+}
+
 fn checked_scope_token(variable: &'static str, scope: String) -> Result<String, ScopeConfigError> {
-    if scope
-        .chars()
-        .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
-    {
+    if is_scope_token(&scope) {
         Ok(scope)
     } else {
         Err(ScopeConfigError {
