@@ -460,8 +460,9 @@ pub(crate) async fn wait_ready(
 ) {
     let probe = pod.readiness.clone().expect("a readiness probe");
     let url = format!(
-        "http://{}:{CONTAINER_PORT}{}",
+        "http://{}:{}{}",
         container.ip(network),
+        probe.port,
         probe.path
     );
     eventually(
