@@ -61,10 +61,10 @@ pub async fn decide(
     let started = Instant::now();
     let verdict = authorizer.authorize(method, &path, credentials).await;
     let took = started.elapsed();
-    let verified = !matches!(
-        (&verdict, credentials),
-        (Ok(Grant::Public), _) | (_, Presented::Nothing) | (Err(Denial::MissingToken), _)
-    );
+    // A token was verified when one was presented and the route is not public (garbled
+    // headers and public routes never reach the verifier).
+    let verified =
+        matches!(credentials, Presented::Token(_)) && !matches!(verdict, Ok(Grant::Public));
     Decision {
         outcome: verdict.map(|grant| (path, grant)),
         verification: verified.then_some(took),

@@ -2,12 +2,11 @@
 //! against tokens of a real local-cognito: its policy file protects its routes, the handlers
 //! see the verified claims, client-sent identity headers never reach them.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 
-use local_cognito::issuer::{AppClient, Config as IssuerConfig, Issuer};
+use local_cognito::faults::TestIssuer;
+use local_cognito::issuer::{AppClient, Config as IssuerConfig};
 use test_support::{Process, free_port, temp_volume, wait_until_ok};
 
 /// The example's executable: `cargo test` builds the examples next to the test binaries'
@@ -20,24 +19,14 @@ fn example() -> PathBuf {
 
 #[tokio::test]
 async fn the_example_protects_its_routes_by_its_policy_file() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let issuer = Arc::new(
-        Issuer::new(
-            IssuerConfig::new(
-                "us-east-1_Example",
-                vec![
-                    AppClient::new("reader", "r", ["orders/read"]),
-                    AppClient::new("writer", "w", ["orders/read", "orders/write"]),
-                ],
-            ),
-            &base,
-        )
-        .unwrap(),
-    );
-    let server = local_cognito::serve(issuer.clone(), listener).unwrap();
-    let issuer_handle = server.handle();
-    tokio::spawn(server);
+    let pool = TestIssuer::start(IssuerConfig::new(
+        "us-east-1_Example",
+        vec![
+            AppClient::new("reader", "r", ["orders/read"]),
+            AppClient::new("writer", "w", ["orders/read", "orders/write"]),
+        ],
+    ));
+    let issuer = &pool.issuer;
 
     let dir = temp_volume("protected-api");
     let policy = dir.join("policy.yaml");
@@ -142,6 +131,5 @@ async fn the_example_protects_its_routes_by_its_policy_file() {
     assert_eq!(other.status(), 403);
 
     process.terminate();
-    issuer_handle.stop(true).await;
     std::fs::remove_dir_all(dir).unwrap();
 }

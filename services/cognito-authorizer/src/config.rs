@@ -61,12 +61,6 @@ impl Config {
             .map(str::trim)
             .filter(|url| !url.is_empty())
             .map(str::to_owned);
-        if self.policy_file.as_os_str().is_empty() {
-            return Err(InvalidVariable {
-                variable: "POLICY_FILE",
-                problem: "must name the policy file".into(),
-            });
-        }
         Ok(Settings {
             listen_addr: self.listen_addr,
             admin_listen_addr: self.admin_listen_addr,
@@ -109,17 +103,18 @@ mod tests {
 
     #[test]
     fn errors_name_the_variable() {
-        let missing = Config::try_parse_from(["cognito-authorizer"]).unwrap_err();
-        assert!(missing.to_string().contains("POLICY_FILE"), "{missing}");
+        for argv in [
+            &["cognito-authorizer"][..],
+            &["cognito-authorizer", "--policy-file", ""],
+        ] {
+            let refused = Config::try_parse_from(argv).unwrap_err();
+            assert!(refused.to_string().contains("POLICY_FILE"), "{refused}");
+        }
         assert_eq!(
             parse(&["--policy-file", "p", "--clock-leeway-seconds", "900"])
                 .unwrap_err()
                 .variable,
             "CLOCK_LEEWAY_SECONDS"
-        );
-        assert_eq!(
-            parse(&["--policy-file", ""]).unwrap_err().variable,
-            "POLICY_FILE"
         );
     }
 }

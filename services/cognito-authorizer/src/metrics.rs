@@ -55,6 +55,26 @@ pub struct ReloadLabels {
     pub result: &'static str,
 }
 
+/// Longest error text put in a label (a YAML error can quote a long line).
+const MAX_ERROR_LABEL: usize = 512;
+
+/// `text` as an OpenMetrics label value: prometheus-client writes label values as given, so
+/// `\`, `"` and line feeds are escaped here (OpenMetrics, "Escaping"); cut to
+/// [`MAX_ERROR_LABEL`] characters.
+fn label_value(text: &str) -> String {
+    let mut value = String::with_capacity(text.len());
+    for c in text.chars().take(MAX_ERROR_LABEL) {
+        match c {
+            '\\' => value.push_str("\\\\"),
+            '"' => value.push_str("\\\""),
+            '\n' => value.push_str("\\n"),
+            c if c.is_control() => value.push(' '),
+            c => value.push(c),
+        }
+    }
+    value
+}
+
 /// Labels of the reload error series.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ErrorLabels {
@@ -192,7 +212,9 @@ impl Metrics {
             .get_or_create(&ReloadLabels { result: "failure" })
             .inc();
         self.reload_failing.set(1);
-        let labels = ErrorLabels { error };
+        let labels = ErrorLabels {
+            error: label_value(&error),
+        };
         let mut last = self.lock_last_error();
         if let Some(old) = last.take() {
             self.reload_error.remove(&old);
@@ -210,5 +232,19 @@ impl Metrics {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_labels_are_escaped_and_bounded() {
+        assert_eq!(
+            label_value("p.yaml:3:5: unknown field `publik`, \"x\"\\y\nz\t"),
+            "p.yaml:3:5: unknown field `publik`, \\\"x\\\"\\\\y\\nz "
+        );
+        assert_eq!(label_value(&"a".repeat(2000)).len(), MAX_ERROR_LABEL);
     }
 }

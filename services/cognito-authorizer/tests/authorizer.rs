@@ -4,12 +4,12 @@
 //! upstream, the admin port, policy reloads through a ConfigMap-style `..data` swap, and
 //! configuration errors.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use local_cognito::faults::TestIssuer;
 use local_cognito::issuer::{AppClient, Config as IssuerConfig, Issuer};
 use reqwest::header::HeaderMap;
 use test_support::{Process, eventually, free_port, kubelet_write, temp_volume, wait_until_ok};
@@ -18,35 +18,27 @@ const BINARY: &str = env!("CARGO_BIN_EXE_cognito-authorizer");
 const READ: &str = "premium_api/read";
 const WRITE: &str = "premium_api/write";
 
-/// A local user pool on a loopback port: its issuer URL is what tokens carry, its JWKS is at
-/// the default place.
+/// A local user pool on a loopback port (stopped when dropped): its issuer URL is what tokens
+/// carry, its JWKS is at the default place.
 struct Pool {
     issuer: Arc<Issuer>,
-    handle: actix_web::dev::ServerHandle,
+    _server: TestIssuer,
 }
 
 impl Pool {
     fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let issuer = Arc::new(
-            Issuer::new(
-                IssuerConfig::new(
-                    "us-east-1_Authorizer",
-                    vec![
-                        AppClient::new("reader", "s3cret-r", [READ]),
-                        AppClient::new("writer", "s3cret-w", [READ, WRITE]),
-                        AppClient::new("stranger", "s3cret-s", [READ]),
-                    ],
-                ),
-                &base,
-            )
-            .unwrap(),
-        );
-        let server = local_cognito::serve(issuer.clone(), listener).unwrap();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Self { issuer, handle }
+        let server = TestIssuer::start(IssuerConfig::new(
+            "us-east-1_Authorizer",
+            vec![
+                AppClient::new("reader", "s3cret-r", [READ]),
+                AppClient::new("writer", "s3cret-w", [READ, WRITE]),
+                AppClient::new("stranger", "s3cret-s", [READ]),
+            ],
+        ));
+        Self {
+            issuer: server.issuer.clone(),
+            _server: server,
+        }
     }
 
     fn token(&self, client: &str, scopes: &[&str]) -> String {
@@ -287,7 +279,6 @@ async fn envoy_ext_authz_checks_get_the_verdict_and_the_identity() {
         .await;
     assert_eq!(doubled.status, 200);
     authorizer.process.terminate();
-    pool.handle.stop(true).await;
 }
 
 #[tokio::test]
@@ -351,7 +342,6 @@ async fn deny_answers_and_spoofed_identity_headers() {
         Some("x-cognito-client-id,x-cognito-scopes,x-cognito-issuer")
     );
     authorizer.process.terminate();
-    pool.handle.stop(true).await;
 }
 
 #[tokio::test]
@@ -456,7 +446,6 @@ async fn ingress_nginx_auth_url_checks_the_original_method_and_url() {
         );
     }
     authorizer.process.terminate();
-    pool.handle.stop(true).await;
 }
 
 #[tokio::test]
@@ -554,7 +543,6 @@ async fn a_changed_policy_is_used_and_a_broken_one_keeps_the_old() {
         "{metrics}"
     );
     authorizer.process.terminate();
-    pool.handle.stop(true).await;
 }
 
 /// Starts the binary with `env` on free ports and returns its exit code and output.
@@ -621,18 +609,18 @@ fn bad_configuration_fails_at_start_naming_the_variable_or_the_policy_line() {
         assert_ne!(code, Some(0), "{env:?}");
         assert!(output.contains(expected), "{env:?}: {output}");
     }
-    // A policy error names the file and the line.
+    // A policy error names the file, the line and the key at fault.
     let bad = dir.join("bad.yaml");
     std::fs::write(
         &bad,
-        "issuers:\n  - issuer: https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X\nrules:\n  - path: /a\n    public: true\n    scopes: [x/read]\n",
+        "issuers:\n  - issuer: https://cognito-idp.us-east-1.amazonaws.com/us-east-1_X\nrules:\n  - path: /a\n    methods: [GET]\n    sopes: [x/read]\n",
     )
     .unwrap();
     let bad = bad.display().to_string();
     let (code, output) = fails_to_start(&[("POLICY_FILE", bad.as_str())]);
     assert_eq!(code, Some(2));
     assert!(
-        output.contains(&format!("POLICY_FILE: {bad}:4")),
+        output.contains(&format!("POLICY_FILE: {bad}:6:")) && output.contains("sopes"),
         "{output}"
     );
     std::fs::remove_dir_all(dir).unwrap();

@@ -3,6 +3,8 @@
 //! - [`process`]: third-party test tools found ([`tool`]) and run as child processes
 //!   ([`Process`]), killed on drop with their output printed when a test panics, or paused
 //!   (a server that hangs).
+//! - [`echo_upstream`]: an HTTP upstream in Python ([`EchoUpstream`]) echoing requests, able
+//!   to stream slowly, cut its body short, hang or close.
 //! - [`k8s_cluster`]: the real Kubernetes API server ([`kubeconfig`], a client, CRDs installed),
 //!   and a private one whose kube-apiserver a test stops and starts again.
 //! - [`load`]: steady HTTP load from concurrent workers, tallied as "N requests, M failed".
@@ -21,6 +23,7 @@
 //! bare `cargo test` and run by `scripts/test`. Everything listens on 127.0.0.1 only. Cognito's
 //! own stand-in, with faults a test controls, is `local_cognito::faults::TestIssuer`.
 
+pub mod echo_upstream;
 pub mod k8s_cluster;
 pub mod load;
 pub mod moto;
@@ -32,6 +35,7 @@ pub mod secret_volume;
 pub mod service_proxy;
 pub mod wait;
 
+pub use echo_upstream::{EchoUpstream, echoed_header};
 pub use k8s_cluster::kubeconfig;
 pub use load::{Load, Tally};
 pub use moto::{Moto, REGION, seed_secret_json};
