@@ -2,11 +2,13 @@
 //! Envoy with the `ext_authz` filter Istio builds for the extension provider of
 //! docs/authorizer-istio.md, nginx with the `auth_request` configuration ingress-nginx renders
 //! for the annotations of docs/authorizer-ingress-nginx.md, each in front of an echo upstream;
-//! and the chart rendered with the values and Ingress of docs/authorizer-alb-sidecar.md. Tokens
-//! come from a local user pool (local-cognito), the route policy from the pages' values.
+//! the chart rendered with the values and Ingress of docs/authorizer-alb-sidecar.md; the pages'
+//! Ingresses validated against Kubernetes 1.30's schemas. Tokens come from a local user pool
+//! (local-cognito), the route policy from the pages' chart values.
 //!
-//! `#[ignore]`d: they need Envoy, nginx and helm (`scripts/install-test-tools`) and the
-//! authorizer binary built (`cargo build -p cognito-authorizer`); `scripts/test` runs them.
+//! `#[ignore]`d: they need Envoy, nginx, helm and kubernetes-validate
+//! (`scripts/install-test-tools`) and the authorizer binary built (`cargo build -p
+//! cognito-authorizer`); `scripts/test` runs them.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -420,4 +422,29 @@ fn alb_sidecar_page_renders() {
             .any(|c| c["name"] == app["container"]["name"]),
         "the app's container is in the pod"
     );
+}
+
+#[test]
+#[ignore = "needs kubernetes-validate (scripts/install-test-tools)"]
+fn docs_ingresses_validate_against_kubernetes() {
+    let dir = temp_volume("docs-ingresses");
+    for (page, marker) in [
+        ("authorizer-alb-sidecar.md", "kind: Ingress"),
+        ("authorizer-ingress-nginx.md", "kind: Ingress"),
+    ] {
+        let file = dir.join(page.replace(".md", ".yaml"));
+        let ingress = yaml_block(page, marker);
+        std::fs::write(&file, serde_yaml_ng::to_string(&ingress).unwrap()).unwrap();
+        let output = Command::new(tool("kubernetes-validate"))
+            .args(["--strict", "-k", "1.30"])
+            .arg(&file)
+            .output()
+            .expect("kubernetes-validate runs");
+        let report = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() && report.contains("passed"),
+            "docs/{page}: its Ingress is not valid for Kubernetes 1.30:\n{report}"
+        );
+    }
 }
