@@ -2,8 +2,9 @@
 //! renders an Ingress with the external-authentication annotations, in front of one upstream.
 //!
 //! What the annotations become: `auth-url` -> an internal location `/_external-auth-...` that
-//! proxies a body-less subrequest to that URL with `X-Original-URL $scheme://$http_host$request_uri`,
-//! `X-Original-Method $request_method` and the template's other headers; the Ingress's location
+//! proxies a body-less subrequest to that URL with `X-Original-URL
+//! $scheme://$http_host$request_uri`, `X-Original-Method $request_method` and the template's
+//! other headers; the Ingress's location
 //! gets `auth_request` to it; each `auth-response-headers` name `N` -> `auth_request_set
 //! $authHeaderI $upstream_http_N` (dashes as underscores, lowercase) and `proxy_set_header 'N'
 //! $authHeaderI` (`buildAuthResponseHeaders`); `auth-method` -> `proxy_method` plus
