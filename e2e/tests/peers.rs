@@ -217,6 +217,15 @@ async fn istio_ext_authz_through_real_envoy() {
             "error=\"insufficient_scope\"",
         ),
         ("GET", "/admin", Some(reader.as_str()), 403, "Forbidden", ""),
+        // An encoded slash: a path the authorizer refuses to judge.
+        (
+            "GET",
+            "/orders/7%2F..%2F..%2Fadmin",
+            Some(reader.as_str()),
+            400,
+            "Bad Request",
+            "",
+        ),
     ] {
         let response = stack.call(method, &format!("{base}{path}"), token).await;
         let what = format!("{method} {path} with {token:?}");
