@@ -11,12 +11,11 @@ use std::time::Duration;
 
 use e2e::docker::{Container, Network};
 use e2e::pod_runtime::{ADMIN_PORT, CONTAINER_PORT, RenderedChart};
-use serde_json::Value;
 use test_support::k8s_cluster::unique_name;
 use test_support::{eventually, kubelet_write, repo_root, temp_volume};
 
 use crate::stack::{
-    ISSUER_PORT, LOAD_CLIENT, POOL, image, issuer, start_local_cognito, wait_ready,
+    ISSUER_PORT, LOAD_CLIENT, POOL, image, issuer, load_token, start_local_cognito, wait_ready,
 };
 
 /// The chart's values for an authorizer trusting local-cognito's pool: public `/public/**`,
@@ -183,18 +182,7 @@ async fn the_authorizer_image_runs_as_the_chart_runs_it_and_reloads_its_config_m
     let exe = std::fs::read_link(format!("/proc/{}/exe", container.host_pid())).unwrap();
     assert_eq!(exe, Path::new("/usr/local/bin/cognito-authorizer"));
 
-    let token = {
-        let response = http
-            .post(format!("{issuer_base}/oauth2/token"))
-            .basic_auth(LOAD_CLIENT.0, Some(LOAD_CLIENT.1))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .expect("local-cognito answers");
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.expect("JSON");
-        body["access_token"].as_str().expect("a token").to_owned()
-    };
+    let token = load_token(&http, &issuer_base).await;
 
     // The chart's policy: allowed with the identity, refused without a token or the scope.
     let allowed = ext_authz(&http, &traffic, "/orders/7", Some(&token)).await;
