@@ -151,6 +151,92 @@ async fn assert_public_route_carries_no_identity(stack: &Stack, base: &str) {
     }
 }
 
+/// What a peer in front of the authorizer does with allowed requests: a public route reaches
+/// the upstream without identity; a reader's GET (path and query kept) and a writer's
+/// `write_method` arrive with the verified identity, the forged one gone. Returns the reader's
+/// token.
+async fn assert_allowed_requests(stack: &Stack, base: &str, write_method: &str) -> String {
+    assert_public_route_carries_no_identity(stack, base).await;
+    let reader = stack.token("orders-reader", &[READ]);
+    let url = format!("{base}/orders/7?expand=items");
+    let seen = echo_of(stack.call("GET", &url, Some(&reader)).await).await;
+    assert_eq!(
+        (seen["method"].as_str(), seen["target"].as_str()),
+        (Some("GET"), Some("/orders/7?expand=items"))
+    );
+    assert_identity(&seen, stack, "orders-reader", READ);
+    // The original method is judged (the peer's check is a GET for nginx, a copy for Envoy).
+    let writer = stack.token("orders-writer", &[READ, WRITE]);
+    let url = format!("{base}/orders/7");
+    let seen = echo_of(stack.call(write_method, &url, Some(&writer)).await).await;
+    assert_eq!(seen["method"], write_method);
+    assert_identity(&seen, stack, "orders-writer", &format!("{READ} {WRITE}"));
+    reader
+}
+
+/// One refused request through a peer.
+struct Refusal<'a> {
+    method: &'a str,
+    path: &'a str,
+    token: Option<&'a str>,
+    status: u16,
+    /// A part of the `WWW-Authenticate` header the client gets ("" when none is expected).
+    challenge: &'a str,
+}
+
+impl Refusal<'_> {
+    /// Sends it, checks the status and challenge the client gets, and returns the body.
+    async fn check(&self, stack: &Stack, base: &str) -> String {
+        let url = format!("{base}{}", self.path);
+        let response = stack.call(self.method, &url, self.token).await;
+        let what = format!("{} {} with {:?}", self.method, self.path, self.token);
+        assert_eq!(response.status().as_u16(), self.status, "{what}");
+        let header = challenge(&response);
+        assert!(
+            header.contains(self.challenge),
+            "{what}: WWW-Authenticate {header:?}"
+        );
+        response.text().await.expect("a body")
+    }
+}
+
+/// The refusals both peers pass on, with the reader's token where one is sent, and the status
+/// of an encoded slash (the authorizer's 400, as the peer relays it).
+fn refusals(reader: &str, encoded_slash_status: u16) -> [Refusal<'_>; 5] {
+    let refusal = |method, path, token, status, challenge| Refusal {
+        method,
+        path,
+        token,
+        status,
+        challenge,
+    };
+    [
+        refusal(
+            "GET",
+            "/orders/7",
+            None,
+            401,
+            "Bearer realm=\"cognito-authorizer\"",
+        ),
+        refusal(
+            "GET",
+            "/orders/7",
+            Some("not.a.jwt"),
+            401,
+            "error=\"invalid_token\"",
+        ),
+        refusal("DELETE", "/orders/7", Some(reader), 403, ""),
+        refusal("GET", "/admin", Some(reader), 403, ""),
+        refusal(
+            "GET",
+            "/orders/7%2F..%2F..%2Fadmin",
+            Some(reader),
+            encoded_slash_status,
+            "",
+        ),
+    ]
+}
+
 #[tokio::test]
 #[ignore = "needs Envoy (scripts/install-test-tools) and the cognito-authorizer binary"]
 async fn istio_ext_authz_through_real_envoy() {
@@ -162,82 +248,33 @@ async fn istio_ext_authz_through_real_envoy() {
     let base = envoy.base.clone();
     wait_until_ok(&stack.http, &format!("{base}/healthz"), &envoy.process).await;
 
-    assert_public_route_carries_no_identity(&stack, &base).await;
-
-    // Allowed: the original path and query reach the upstream with the verified identity.
-    let reader = stack.token("orders-reader", &[READ]);
-    let seen = echo_of(
-        stack
-            .call(
-                "GET",
-                &format!("{base}/orders/7?expand=items"),
-                Some(&reader),
-            )
-            .await,
-    )
-    .await;
-    assert_eq!(
-        (seen["method"].as_str(), seen["target"].as_str()),
-        (Some("GET"), Some("/orders/7?expand=items"))
-    );
-    assert_identity(&seen, &stack, "orders-reader", READ);
-    let writer = stack.token("orders-writer", &[READ, WRITE]);
-    let seen = echo_of(
-        stack
-            .call("POST", &format!("{base}/orders/7"), Some(&writer))
-            .await,
-    )
-    .await;
-    assert_identity(&seen, &stack, "orders-writer", &format!("{READ} {WRITE}"));
+    let reader = assert_allowed_requests(&stack, &base, "POST").await;
 
     // Refused: the authorizer's status, JSON body and challenge reach the client through Envoy.
-    for (method, path, token, status, message, challenge_part) in [
-        (
-            "GET",
-            "/orders/7",
-            None,
-            401,
-            "Unauthorized",
-            "Bearer realm=\"cognito-authorizer\"",
-        ),
-        (
-            "GET",
-            "/orders/7",
-            Some("not.a.jwt"),
-            401,
-            "Unauthorized",
-            "error=\"invalid_token\"",
-        ),
-        (
-            "POST",
-            "/orders/7",
-            Some(reader.as_str()),
-            403,
-            "Forbidden",
-            "error=\"insufficient_scope\"",
-        ),
-        ("GET", "/admin", Some(reader.as_str()), 403, "Forbidden", ""),
-        // An encoded slash: a path the authorizer refuses to judge.
-        (
-            "GET",
-            "/orders/7%2F..%2F..%2Fadmin",
-            Some(reader.as_str()),
-            400,
-            "Bad Request",
-            "",
-        ),
-    ] {
-        let response = stack.call(method, &format!("{base}{path}"), token).await;
-        let what = format!("{method} {path} with {token:?}");
-        assert_eq!(response.status().as_u16(), status, "{what}");
-        let header = challenge(&response);
-        assert!(
-            header.contains(challenge_part),
-            "{what}: WWW-Authenticate {header:?}"
+    for refusal in refusals(&reader, 400) {
+        let body = refusal.check(&stack, &base).await;
+        let message = match refusal.status {
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            _ => "Bad Request",
+        };
+        let body: Json = serde_json::from_str(&body).expect("the authorizer's JSON body");
+        assert_eq!(
+            body,
+            serde_json::json!({ "message": message }),
+            "{}",
+            refusal.path
         );
-        let body: serde_json::Value = response.json().await.expect("a JSON body");
-        assert_eq!(body, serde_json::json!({ "message": message }), "{what}");
     }
+    // A missing scope is named in the challenge (RFC 6750 section 3.1).
+    let missing_scope = Refusal {
+        method: "DELETE",
+        path: "/orders/7",
+        token: Some(&reader),
+        status: 403,
+        challenge: "error=\"insufficient_scope\"",
+    };
+    missing_scope.check(&stack, &base).await;
 }
 
 #[tokio::test]
@@ -250,74 +287,16 @@ async fn nginx_auth_url_through_real_nginx() {
     let base = nginx.base.clone();
     wait_until_ok(&stack.http, &format!("{base}/healthz"), &nginx.process).await;
 
-    assert_public_route_carries_no_identity(&stack, &base).await;
+    let reader = assert_allowed_requests(&stack, &base, "DELETE").await;
 
-    let reader = stack.token("orders-reader", &[READ]);
-    let seen = echo_of(
-        stack
-            .call(
-                "GET",
-                &format!("{base}/orders/7?expand=items"),
-                Some(&reader),
-            )
-            .await,
-    )
-    .await;
-    assert_eq!(
-        (seen["method"].as_str(), seen["target"].as_str()),
-        (Some("GET"), Some("/orders/7?expand=items"))
-    );
-    assert_identity(&seen, &stack, "orders-reader", READ);
-    // The authorizer judged the original method (X-Original-Method), not the subrequest's GET.
-    let writer = stack.token("orders-writer", &[READ, WRITE]);
-    let seen = echo_of(
-        stack
-            .call("DELETE", &format!("{base}/orders/7"), Some(&writer))
-            .await,
-    )
-    .await;
-    assert_eq!(seen["method"], "DELETE");
-    assert_identity(&seen, &stack, "orders-writer", &format!("{READ} {WRITE}"));
-
-    // Refused, as the page says: the status and (for 401) the challenge; nginx's own body.
-    for (method, path, token, status, challenge_part) in [
-        (
-            "GET",
-            "/orders/7",
-            None,
-            401,
-            "Bearer realm=\"cognito-authorizer\"",
-        ),
-        (
-            "GET",
-            "/orders/7",
-            Some("not.a.jwt"),
-            401,
-            "error=\"invalid_token\"",
-        ),
-        ("DELETE", "/orders/7", Some(reader.as_str()), 403, ""),
-        ("GET", "/admin", Some(reader.as_str()), 403, ""),
-        // An encoded slash: the authorizer answers 400, which auth_request turns into 500.
-        (
-            "GET",
-            "/orders/7%2F..%2F..%2Fadmin",
-            Some(reader.as_str()),
-            500,
-            "",
-        ),
-    ] {
-        let response = stack.call(method, &format!("{base}{path}"), token).await;
-        let what = format!("{method} {path} with {token:?}");
-        assert_eq!(response.status().as_u16(), status, "{what}");
-        let header = challenge(&response);
-        assert!(
-            header.contains(challenge_part),
-            "{what}: WWW-Authenticate {header:?}"
-        );
-        let body = response.text().await.unwrap();
+    // Refused, as the page says: the status and (for 401) the challenge, nginx's own body; the
+    // authorizer's 400 becomes 500 (auth_request takes any other status for an error).
+    for refusal in refusals(&reader, 500) {
+        let body = refusal.check(&stack, &base).await;
         assert!(
             body.contains("nginx"),
-            "{what}: nginx's error page, got {body:?}"
+            "{}: nginx's error page, got {body:?}",
+            refusal.path
         );
     }
 }
