@@ -4,7 +4,8 @@
 # (Service -> traffic port, probes on the admin port, the policy ConfigMap mounted as a folder so
 # updates reach the pod, UPSTREAM_URL to the app on localhost) and refused values. Uses
 # check-deploy's log/die/step, expect_reject, validate, $CHART, $WORK, $PY, $RELEASE and
-# $NAMESPACE. The docs pages' manifests are checked too (docs/authorizer-*.md).
+# $NAMESPACE. Against the test API server: a server-side dry run of both renders. The docs
+# pages' values, Ingresses and peer configurations are tested by e2e/tests/peers.rs.
 
 static_authorizer_checks() {
   step "cognito-authorizer: sidecar and standalone renders"
@@ -72,4 +73,23 @@ PYEOF
   expect_reject "an app port the authorizer listens on" "is a port of the authorizer in the same pod" -f "$sidecar" --set authorizer.app.port=9090
   expect_reject "unknown authorizer mode" "/authorizer/mode" -f "$sidecar" --set authorizer.mode=gateway
   expect_reject "unknown policy key" "/authorizer/policy/rules/0" -f "$sidecar" --set 'authorizer.policy.rules[0].path=/x,authorizer.policy.rules[0].scope=a'
+}
+
+live_authorizer_checks() {
+  step "cognito-authorizer: the API server takes both renders (server-side dry run)"
+  # What schemas cannot judge and admission does: two containers in one pod (names, ports), the
+  # ConfigMap volume, the probes on a named port of the container.
+  local ns=authorizer-dry-run mode
+  kubectl create namespace "$ns" >/dev/null
+  for mode in sidecar standalone; do
+    # Its own objects (the PDB's apiVersion follows the server: the cluster checks cover it).
+    helm template "$RELEASE" "$CHART" -n "$ns" -f "$CHART/ci/authorizer-$mode-values.yaml" \
+      --show-only templates/authorizer.yaml \
+      | kubectl apply --dry-run=server -n "$ns" -f - >"$WORK/authorizer-dry-run-$mode.txt" \
+      || { cat "$WORK/authorizer-dry-run-$mode.txt" >&2; die "server-side dry run of the authorizer ($mode)"; }
+    grep -q "^deployment.apps/$RELEASE-authorizer .*(server dry run)" "$WORK/authorizer-dry-run-$mode.txt" \
+      || { cat "$WORK/authorizer-dry-run-$mode.txt" >&2; die "the dry run ($mode) did not take the authorizer's Deployment"; }
+  done
+  kubectl delete namespace "$ns" --wait=false >/dev/null
+  log "the server takes the authorizer's Deployment, Service and ConfigMap, sidecar and standalone"
 }
