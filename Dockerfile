@@ -3,16 +3,17 @@
 #   docker build --target premium-content         -t cognito-m2m/premium-content:0.1.0 .
 #   docker build --target content-consumer        -t cognito-m2m/content-consumer:0.1.0 .
 #   docker build --target cognito-client-operator -t cognito-m2m/cognito-client-operator:0.1.0 .
+#   docker build --target cognito-authorizer      -t cognito-m2m/cognito-authorizer:0.1.0 .
 #   docker build --target local-cognito           -t cognito-m2m/local-cognito:0.1.0 .  # dev only
 #
 # No `# syntax=` line: it would make every build download a frontend image, and the frontend
 # built into Docker Engine 20.10 and later already understands `RUN --mount`, all this file uses.
 # scripts/check-images builds every target and runs the images as the chart runs the pods.
 #
-# Why one image per binary rather than one image holding all three: each Deployment then pulls
+# Why one image per binary rather than one image holding all of them: each Deployment then pulls
 # and runs only the code it needs (the operator's AWS SDKs and kube client stay out of the
-# services' images), and the three compile in a single cached builder stage anyway, so building
-# the three targets one after another costs one compilation.
+# services' images), and they all compile in a single cached builder stage anyway, so building
+# the targets one after another costs one compilation.
 #
 # Dependencies are cached by BuildKit cache mounts over the cargo registry and target folder, so
 # a source change recompiles only the workspace crates; `--locked` builds exactly Cargo.lock.
@@ -30,10 +31,11 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
     cargo build --release --locked \
         --bin premium-content --bin content-consumer --bin cognito-client-operator \
-        --bin local-cognito \
+        --bin cognito-authorizer --bin local-cognito \
     && mkdir -p /out/bin \
     && cp target/release/premium-content target/release/content-consumer \
-          target/release/cognito-client-operator target/release/local-cognito /out/bin/
+          target/release/cognito-client-operator target/release/cognito-authorizer \
+          target/release/local-cognito /out/bin/
 
 # The runtime file system: the shared libraries the binaries load (as ldd lists them, with the
 # dynamic loader), the CA bundle for TLS to Cognito, Secrets Manager and the API server, and
@@ -77,6 +79,13 @@ ENTRYPOINT ["/usr/local/bin/premium-content"]
 FROM runtime AS content-consumer
 COPY --from=builder /out/bin/content-consumer /usr/local/bin/content-consumer
 ENTRYPOINT ["/usr/local/bin/content-consumer"]
+
+# The policy is read from POLICY_FILE (the chart mounts its ConfigMap as a directory there); the
+# admin port (health, readiness, metrics) stays apart from the traffic port.
+FROM runtime AS cognito-authorizer
+COPY --from=builder /out/bin/cognito-authorizer /usr/local/bin/cognito-authorizer
+EXPOSE 9090
+ENTRYPOINT ["/usr/local/bin/cognito-authorizer"]
 
 FROM runtime AS cognito-client-operator
 COPY --from=builder /out/bin/cognito-client-operator /usr/local/bin/cognito-client-operator

@@ -8,6 +8,8 @@
 //!   container suite and `compose.yaml` are checked against).
 //! - [`docker`]: networks and containers through the docker client, for the container suite
 //!   (`tests/containers/`, feature `containers`, run by `scripts/check-images`).
+//! - [`peers`]: Envoy and nginx configured as Istio and ingress-nginx configure them, in front
+//!   of an echo upstream, with `cognito-authorizer` (`tests/peers.rs`).
 //!
 //! The tests in `tests/` are `#[ignore]`d because they need those tools and the binaries built
 //! first; `scripts/test` installs the tools (`scripts/install-test-tools`), builds everything
@@ -17,6 +19,7 @@
 //! are in the target folder, so build them after changing them).
 
 pub mod docker;
+pub mod peers;
 pub mod pod_runtime;
 
 use std::collections::BTreeMap;

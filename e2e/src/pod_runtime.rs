@@ -156,14 +156,20 @@ pub fn pod_of(component: &str) -> &str {
     }
 }
 
-/// The port every image serves on (the Dockerfile's `LISTEN_ADDR` and `EXPOSE`).
+/// The port every image serves on (the Dockerfile's `LISTEN_ADDR` and `EXPOSE`), named `http`.
 pub const CONTAINER_PORT: u16 = 8080;
 
-/// An HTTP probe: a GET of `path` on the container's port.
+/// cognito-authorizer's second port (`ADMIN_LISTEN_ADDR`: health, readiness, metrics), named
+/// `admin` in the chart.
+pub const ADMIN_PORT: u16 = 9090;
+
+/// An HTTP probe: a GET of `path` on one of the container's ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpProbe {
     /// The path, e.g. `/readyz`.
     pub path: String,
+    /// The container port probed ([`CONTAINER_PORT`], or [`ADMIN_PORT`] for the authorizer).
+    pub port: u16,
     /// `periodSeconds`.
     pub period: Duration,
     /// `timeoutSeconds` (Kubernetes' default 1 s).
@@ -185,6 +191,9 @@ pub struct PodRuntime {
     pub env: BTreeMap<String, String>,
     /// Secret volumes: the Secret's name and where it is mounted (read-only).
     pub secret_mounts: Vec<(String, String)>,
+    /// ConfigMap volumes: the ConfigMap's name and where it is mounted (read-only, as a folder:
+    /// the kubelet's updates reach it).
+    pub config_map_mounts: Vec<(String, String)>,
     /// emptyDir volumes: where they are mounted (a tmpfs in a container).
     pub scratch_mounts: Vec<String>,
     /// readinessProbe.
@@ -230,6 +239,7 @@ impl PodRuntime {
             security_args: Vec::new(),
             env: BTreeMap::new(),
             secret_mounts: Vec::new(),
+            config_map_mounts: Vec::new(),
             scratch_mounts: Vec::new(),
             readiness: None,
             liveness: None,
@@ -299,10 +309,12 @@ impl PodRuntime {
                         .flatten()
                         .filter_map(|p| p["containerPort"].as_u64())
                         .collect();
-                    assert_eq!(
-                        ports,
-                        [u64::from(CONTAINER_PORT)],
-                        "{deployment}: the images serve on {CONTAINER_PORT}"
+                    let (http, admin) = (u64::from(CONTAINER_PORT), u64::from(ADMIN_PORT));
+                    assert!(
+                        ports.first() == Some(&http)
+                            && ports.iter().all(|p| [http, admin].contains(p)),
+                        "{deployment}: the images serve on {CONTAINER_PORT} (and the authorizer's \
+                         admin port on {ADMIN_PORT}): {ports:?}"
                     );
                 }
                 "env" => {
@@ -360,6 +372,18 @@ impl PodRuntime {
                     "{deployment}: Secret {name} read-only"
                 );
                 self.secret_mounts.push((secret.to_owned(), path));
+            } else if let Some(config_map) = volume["configMap"]["name"].as_str() {
+                // A subPath or items would need a mapping of their own (and a subPath mount
+                // never sees the kubelet's updates).
+                assert!(
+                    mount.get("subPath").is_none() && volume["configMap"].get("items").is_none(),
+                    "{deployment}: ConfigMap {name} mounted whole, as a folder"
+                );
+                assert_eq!(
+                    mount["readOnly"], true,
+                    "{deployment}: ConfigMap {name} read-only"
+                );
+                self.config_map_mounts.push((config_map.to_owned(), path));
             } else if volume.get("emptyDir").is_some() {
                 self.scratch_mounts.push(path);
             } else {
@@ -370,14 +394,15 @@ impl PodRuntime {
 
     /// `docker run` arguments for this pod on `network` as `name`: its security settings, its
     /// environment with `env_overrides` applied on top (each named in the output so a reader
-    /// sees every departure from the chart), its Secret volumes from `secret_dirs` (Secret name
-    /// -> a folder laid out as the kubelet lays it out), tmpfs for emptyDirs, and `extra` flags
-    /// (e.g. `--publish`), then the image `image`.
+    /// sees every departure from the chart), its Secret and ConfigMap volumes from
+    /// `volume_dirs` (the Secret's or ConfigMap's name -> a folder laid out as the kubelet lays
+    /// it out, bound whole so that its updates reach the container), tmpfs for emptyDirs, and
+    /// `extra` flags (e.g. `--publish`), then the image `image`.
     pub fn docker_args(
         &self,
         image: &str,
         env_overrides: &[(&str, String)],
-        secret_dirs: &BTreeMap<String, PathBuf>,
+        volume_dirs: &BTreeMap<String, PathBuf>,
         extra: &[String],
     ) -> Vec<String> {
         let mut args = self.security_args.clone();
@@ -388,10 +413,10 @@ impl PodRuntime {
         for (name, value) in &env {
             args.push(format!("--env={name}={value}"));
         }
-        for (secret, path) in &self.secret_mounts {
-            let dir = secret_dirs
-                .get(secret)
-                .unwrap_or_else(|| panic!("{}: no folder for Secret {secret}", self.deployment));
+        for (object, path) in self.secret_mounts.iter().chain(&self.config_map_mounts) {
+            let dir = volume_dirs
+                .get(object)
+                .unwrap_or_else(|| panic!("{}: no folder for volume {object}", self.deployment));
             args.push(format!(
                 "--mount=type=bind,source={},target={path},readonly",
                 dir.display()
@@ -426,12 +451,16 @@ fn unsupported(deployment: &str, what: &str) -> ! {
 
 fn http_probe(deployment: &str, probe: &Value) -> HttpProbe {
     let get = &probe["httpGet"];
-    assert!(
-        get["port"] == "http" || get["port"] == CONTAINER_PORT,
-        "{deployment}: probes on the http port"
-    );
+    let port = match &get["port"] {
+        Value::String(name) if name == "http" => CONTAINER_PORT,
+        Value::String(name) if name == "admin" => ADMIN_PORT,
+        Value::Number(n) if n.as_u64() == Some(u64::from(CONTAINER_PORT)) => CONTAINER_PORT,
+        Value::Number(n) if n.as_u64() == Some(u64::from(ADMIN_PORT)) => ADMIN_PORT,
+        other => panic!("{deployment}: a probe on port {other}, which is neither http nor admin"),
+    };
     HttpProbe {
         path: str(&get["path"]).to_owned(),
+        port,
         period: Duration::from_secs(probe["periodSeconds"].as_u64().unwrap_or(10)),
         timeout: Duration::from_secs(probe["timeoutSeconds"].as_u64().unwrap_or(1)),
         failure_threshold: probe["failureThreshold"]

@@ -36,7 +36,7 @@ for path in sys.argv[1:]:
     deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
     hpa_min = {d["spec"]["scaleTargetRef"]["name"]: d["spec"]["minReplicas"] for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
     budgets = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
-    assert len(budgets) == 3, f"{path}: {len(budgets)} PodDisruptionBudgets"
+    assert len(budgets) == len(deployments), f"{path}: {len(budgets)} PodDisruptionBudgets for {len(deployments)} Deployments"
     for pdb in budgets:
         spec, name = pdb["spec"], pdb["metadata"]["name"]
         assert ("minAvailable" in spec) != ("maxUnavailable" in spec), f"{path}: {name} sets both or neither"

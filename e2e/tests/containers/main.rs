@@ -10,11 +10,15 @@
 //! RBAC `helm install` gave it, and local-cognito's admin API as Cognito. Departures from the
 //! chart are printed.
 //!
+//! The authorizer image runs alone (`authorizer.rs`): its standalone pod, the policy ConfigMap
+//! changed under it.
+//!
 //! Only `scripts/check-images` runs this suite (feature `containers`), after building the images
 //! it needs (`IMAGE_TAG`, default `dev`): `docker`, helm and the test API server are required.
 //! What cannot run here, and so is not tested: a kubelet (the probes are polled the way it polls
 //! them), Services and the ALB.
 
+mod authorizer;
 mod probes;
 mod stack;
 

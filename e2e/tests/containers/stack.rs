@@ -199,17 +199,7 @@ impl Stack {
 
     /// A token of the load client, from local-cognito.
     pub(crate) async fn load_token(&self) -> String {
-        let response = self
-            .http
-            .post(format!("{}/oauth2/token", self.issuer_base))
-            .basic_auth(LOAD_CLIENT.0, Some(LOAD_CLIENT.1))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .expect("local-cognito answers");
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.expect("JSON");
-        body["access_token"].as_str().expect("a token").to_owned()
+        load_token(&self.http, &self.issuer_base).await
     }
 
     /// Steady load on the consumer's `/content/authorized-read` (consumer -> premium-content,
@@ -295,6 +285,21 @@ impl Stack {
         }
         run_helm(command);
     }
+}
+
+/// A token of the load client from local-cognito's token endpoint at `issuer_base` (as the host
+/// reaches it).
+pub(crate) async fn load_token(http: &reqwest::Client, issuer_base: &str) -> String {
+    let response = http
+        .post(format!("{issuer_base}/oauth2/token"))
+        .basic_auth(LOAD_CLIENT.0, Some(LOAD_CLIENT.1))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("local-cognito answers");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    body["access_token"].as_str().expect("a token").to_owned()
 }
 
 /// `{release}-cognito-m2m`, the chart's full name for a release without "cognito-m2m" in it.
@@ -460,8 +465,9 @@ pub(crate) async fn wait_ready(
 ) {
     let probe = pod.readiness.clone().expect("a readiness probe");
     let url = format!(
-        "http://{}:{CONTAINER_PORT}{}",
+        "http://{}:{}{}",
         container.ip(network),
+        probe.port,
         probe.path
     );
     eventually(

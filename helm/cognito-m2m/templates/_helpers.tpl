@@ -100,17 +100,22 @@ app.kubernetes.io/component: {{ index . 1 }}
 
 {{/* Probes on /healthz (alive) and /readyz (ready to serve) of the named port "http". */}}
 {{- define "cognito-m2m.probes" -}}
+{{- include "cognito-m2m.probesOn" "http" }}
+{{- end }}
+
+{{/* The same probes on the named port given (cognito-authorizer answers them on "admin"). */}}
+{{- define "cognito-m2m.probesOn" -}}
 startupProbe:
-  httpGet: {path: /healthz, port: http}
+  httpGet: {path: /healthz, port: {{ . }}}
   periodSeconds: 2
   failureThreshold: 30
 livenessProbe:
-  httpGet: {path: /healthz, port: http}
+  httpGet: {path: /healthz, port: {{ . }}}
   periodSeconds: 10
   timeoutSeconds: 2
   failureThreshold: 3
 readinessProbe:
-  httpGet: {path: /readyz, port: http}
+  httpGet: {path: /readyz, port: {{ . }}}
   periodSeconds: 5
   timeoutSeconds: 2
   failureThreshold: 2
@@ -182,4 +187,28 @@ autoscaling/v2beta2
 {{- else }}
 {{- $values.replicaCount }}
 {{- end }}
+{{- end }}
+
+{{/* cognito-authorizer's policy file (YAML): authorizer.policy, its issuers defaulting to the
+     chart's pool: cognito.issuer (with cognito.jwksUrl), else cognito.userPoolId in awsRegion
+     (the authorizer then accepts both Cognito issuer forms), with cognito.clientIds. */}}
+{{- define "cognito-m2m.authorizerPolicy" -}}
+{{- $policy := deepCopy .Values.authorizer.policy }}
+{{- if not $policy.issuers }}
+{{- $pool := dict }}
+{{- if .Values.cognito.issuer }}
+{{- $_ := set $pool "issuer" (.Values.cognito.issuer | trimSuffix "/") }}
+{{- with .Values.cognito.jwksUrl }}
+{{- $_ := set $pool "jwksUrl" . }}
+{{- end }}
+{{- else }}
+{{- $_ := set $pool "userPoolId" .Values.cognito.userPoolId }}
+{{- $_ := set $pool "region" .Values.awsRegion }}
+{{- end }}
+{{- with .Values.cognito.clientIds }}
+{{- $_ := set $pool "clientIds" . }}
+{{- end }}
+{{- $_ := set $policy "issuers" (list $pool) }}
+{{- end }}
+{{- toYaml $policy }}
 {{- end }}

@@ -11,12 +11,14 @@
 //! - anything else: proxied to `UPSTREAM_URL` when allowed, or 404 without one.
 //!
 //! A check answers 200 with the identity headers on allow, else the deny answer (which Envoy
-//! and nginx pass on to the client). Envoy copies an allowed answer's headers onto the upstream
-//! request only when named (`allowed_upstream_headers`) and leaves the client's own values of
-//! the others: so every allowed answer also lists the identity headers in
-//! `x-envoy-auth-headers-to-remove`, which Envoy removes from the upstream request before adding
-//! ours (a public route's request then carries no client-made identity). ingress-nginx sets
-//! each `auth-response-headers` header from the answer, empty (so not sent) when absent.
+//! and nginx pass on to the client). Envoy sets an allowed answer's headers named in
+//! `allowed_upstream_headers` on the upstream request, replacing the client's values, and then
+//! removes those `x-envoy-auth-headers-to-remove` lists (ext_authz.cc, `onComplete`: set, add,
+//! append, then remove). So an allow with a verified identity sends the identity headers and no
+//! removal list (one would remove them again), and an allow without one (a public route) lists
+//! them for removal, so that the client's own never reach the upstream (both shown by a real
+//! Envoy in e2e/tests/peers.rs). ingress-nginx sets each `auth-response-headers` header from the
+//! answer, empty (so not sent) when absent.
 
 use std::sync::Arc;
 
@@ -39,7 +41,7 @@ pub const EXT_AUTHZ_PREFIX: &str = "/ext_authz";
 pub const AUTH_PATH: &str = "/auth";
 
 /// The header Envoy's HTTP ext_authz reads from an allowed answer: the request headers to
-/// remove before the answer's own are added.
+/// remove (after the answer's own are set).
 const ENVOY_HEADERS_TO_REMOVE: &str = "x-envoy-auth-headers-to-remove";
 
 /// What the traffic port's handler needs.
@@ -141,14 +143,15 @@ async fn check(
     match decision.outcome {
         Ok((_, grant)) => {
             let mut answer = HttpResponse::Ok();
-            answer.insert_header((
-                HeaderName::from_static(ENVOY_HEADERS_TO_REMOVE),
-                HeaderValue::from_static(IDENTITY_HEADER_LIST),
-            ));
             if let Grant::Verified(claims) = &grant {
                 for pair in identity_header_pairs(claims) {
                     answer.insert_header(pair);
                 }
+            } else {
+                answer.insert_header((
+                    HeaderName::from_static(ENVOY_HEADERS_TO_REMOVE),
+                    HeaderValue::from_static(IDENTITY_HEADER_LIST),
+                ));
             }
             answer.finish()
         }
