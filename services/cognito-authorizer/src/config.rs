@@ -33,6 +33,10 @@ pub struct Config {
     #[arg(long, env = "UPSTREAM_URL")]
     pub upstream_url: Option<String>,
 
+    /// Seconds the upstream may take to send its status line and headers (504 after that).
+    #[arg(long, env = "UPSTREAM_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub upstream_timeout_seconds: u64,
+
     /// LOG_LEVEL and LOG_FORMAT, read the same way by every binary (the `telemetry` crate).
     #[command(flatten)]
     pub log: telemetry::LogArgs,
@@ -61,11 +65,18 @@ impl Config {
             .map(str::trim)
             .filter(|url| !url.is_empty())
             .map(str::to_owned);
+        if self.upstream_timeout_seconds == 0 {
+            return Err(InvalidVariable {
+                variable: "UPSTREAM_TIMEOUT_SECONDS",
+                problem: "must be at least 1 second".into(),
+            });
+        }
         Ok(Settings {
             listen_addr: self.listen_addr,
             admin_listen_addr: self.admin_listen_addr,
             policy_file: self.policy_file.clone(),
             upstream_url,
+            upstream_timeout: std::time::Duration::from_secs(self.upstream_timeout_seconds),
             verification: self.verification.settings()?,
             http_workers: (self.http_workers > 0).then_some(self.http_workers),
             shutdown: self.shutdown.settings(),
@@ -90,6 +101,7 @@ mod tests {
         assert_eq!(s.listen_addr, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(s.admin_listen_addr, "0.0.0.0:9090".parse().unwrap());
         assert_eq!(s.upstream_url, None);
+        assert_eq!(s.upstream_timeout, crate::proxy::DEFAULT_RESPONSE_TIMEOUT);
         assert_eq!(s.verification, Default::default());
         let s = parse(&[
             "--policy-file",
@@ -116,5 +128,13 @@ mod tests {
                 .variable,
             "CLOCK_LEEWAY_SECONDS"
         );
+        assert_eq!(
+            parse(&["--policy-file", "p", "--upstream-timeout-seconds", "0"])
+                .unwrap_err()
+                .variable,
+            "UPSTREAM_TIMEOUT_SECONDS"
+        );
+        let s = parse(&["--policy-file", "p", "--upstream-timeout-seconds", "5"]).unwrap();
+        assert_eq!(s.upstream_timeout, std::time::Duration::from_secs(5));
     }
 }

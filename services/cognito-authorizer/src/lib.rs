@@ -129,7 +129,8 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         .as_deref()
         .map(Upstream::new)
         .transpose()
-        .map_err(StartError::Upstream)?;
+        .map_err(StartError::Upstream)?
+        .map(|upstream| upstream.with_response_timeout(settings.upstream_timeout));
     let proxying = upstream.is_some();
 
     let draining = Draining::default();

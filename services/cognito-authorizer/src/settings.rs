@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use cognito_auth_actix::VerificationSettings;
 use telemetry::shutdown::ShutdownSettings;
@@ -19,6 +20,9 @@ pub struct Settings {
     pub policy_file: PathBuf,
     /// Where allowed requests are proxied (`UPSTREAM_URL`); `None`: no proxy, other paths 404.
     pub upstream_url: Option<String>,
+    /// How long the upstream may take to send its status line and headers before the client
+    /// gets 504 (`UPSTREAM_TIMEOUT_SECONDS`, at least 1 s); its body may take longer.
+    pub upstream_timeout: Duration,
     /// Clock leeway, verified-token cache size, JWKS refresh interval.
     pub verification: VerificationSettings,
     /// HTTP worker threads of the traffic port (`None`: one per available CPU).
@@ -36,6 +40,7 @@ impl Settings {
             admin_listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             policy_file: policy_file.into(),
             upstream_url: None,
+            upstream_timeout: crate::proxy::DEFAULT_RESPONSE_TIMEOUT,
             verification: VerificationSettings::default(),
             http_workers: None,
             shutdown: ShutdownSettings::default(),

@@ -30,6 +30,11 @@ struct Proxy {
 
 impl Proxy {
     async fn start(upstream_url: &str) -> Self {
+        Self::start_with(upstream_url, &[]).await
+    }
+
+    /// As [`Proxy::start`], with more variables in the binary's environment.
+    async fn start_with(upstream_url: &str, env: &[(&str, &str)]) -> Self {
         let pool = TestIssuer::start(IssuerConfig::new(
             "us-east-1_Proxy",
             vec![
@@ -58,7 +63,8 @@ impl Proxy {
             .env("UPSTREAM_URL", upstream_url)
             .env("LISTEN_ADDR", format!("127.0.0.1:{traffic}"))
             .env("ADMIN_LISTEN_ADDR", format!("127.0.0.1:{admin}"))
-            .env("LOG_LEVEL", "debug");
+            .env("LOG_LEVEL", "debug")
+            .envs(env.iter().copied());
         let process = Process::spawn("cognito-authorizer", command);
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
         wait_until_ok(&http, &format!("http://127.0.0.1:{admin}/readyz"), &process).await;
@@ -239,4 +245,15 @@ async fn a_dead_upstream_is_a_502_with_a_json_message() {
             .output()
             .contains("cannot connect to the upstream")
     );
+}
+
+#[tokio::test]
+async fn an_upstream_slower_than_upstream_timeout_seconds_is_a_504() {
+    let upstream = EchoUpstream::start();
+    let proxy = Proxy::start_with(&upstream.url, &[("UPSTREAM_TIMEOUT_SECONDS", "1")]).await;
+
+    let (status, body) = refusal(proxy.request("GET", "/public/page?fixture=hang")).await;
+    assert_eq!(status, 504, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert!(body["message"].as_str().is_some(), "{body}");
 }
