@@ -1,6 +1,6 @@
-//! Retrying after failures: exponential backoff with jitter, and the per-object failure counts it
-//! grows by. The jitter keeps objects that failed together (a Cognito throttle, an outage) from
-//! retrying together.
+//! Retrying after failures: exponential backoff with jitter, the per-object failure counts it
+//! grows by, and the backoff of each watch of the API server. The jitter keeps objects (and
+//! watches) that failed together (a Cognito throttle, an outage) from retrying together.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -94,6 +94,60 @@ impl FailureBackoff {
     }
 }
 
+/// First delay before a failed watch of the API server is tried again.
+pub const WATCH_RETRY_BASE: Duration = Duration::from_millis(500);
+
+/// Longest delay between tries of a failed watch. client-go's reflectors wait up to 30 s; a
+/// shorter cap lets the operator see changes within seconds of an API server's return (after
+/// an outage, a watch fails several times in a row: refused connections, then 403s while the
+/// restarted server loads its RBAC, then 410 Gone for the resource version it resumes from),
+/// for one request per watch every 10 s while the server is away.
+pub const WATCH_RETRY_MAX: Duration = Duration::from_secs(10);
+
+/// The backoff of one watch (a kube-runtime `watcher` stream, through `WatchStreamExt::backoff`):
+/// [`backoff`] from [`WATCH_RETRY_BASE`] to [`WATCH_RETRY_MAX`] with the same jitter as
+/// [`FailureBackoff`], started over by anything the watch delivers. One per watch, never one
+/// for all of a Controller's watches: shared, the errors of one watch would delay the events of
+/// the others (a new object seen minutes late) and grow the delay for all.
+#[derive(Debug, Default)]
+pub struct WatchBackoff {
+    failures: u32,
+}
+
+impl Iterator for WatchBackoff {
+    type Item = Duration;
+
+    /// The delay before the next try; never ends (a watch is retried as long as it runs).
+    fn next(&mut self) -> Option<Duration> {
+        self.failures = self.failures.saturating_add(1);
+        let exact = backoff(self.failures, WATCH_RETRY_BASE, WATCH_RETRY_MAX);
+        Some(jittered(exact, rand::random::<f64>()))
+    }
+}
+
+impl kube::runtime::utils::Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+/// No delay: for a Controller's merged trigger stream, whose watches each back off on their
+/// own ([`WatchBackoff`]); kube-runtime's default would add one shared backoff on top.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoBackoff;
+
+impl Iterator for NoBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        Some(Duration::ZERO)
+    }
+}
+
+impl kube::runtime::utils::Backoff for NoBackoff {
+    fn reset(&mut self) {}
+}
+
 /// `delay` scaled into `[delay/2, delay]` by `unit` in `[0, 1)`.
 fn jittered(delay: Duration, unit: f64) -> Duration {
     delay.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
@@ -135,6 +189,51 @@ mod tests {
             None,
             "due again once the delay passed"
         );
+    }
+
+    #[test]
+    fn a_watch_backoff_grows_to_its_cap_and_starts_over_after_an_event() {
+        use kube::runtime::utils::Backoff;
+        let mut watch = WatchBackoff::default();
+        for failure in 1..=8u32 {
+            let exact = backoff(failure, WATCH_RETRY_BASE, WATCH_RETRY_MAX);
+            let delay = watch.next().expect("a watch is retried forever");
+            assert!(delay >= exact / 2 && delay <= exact, "{failure}: {delay:?}");
+        }
+        assert_eq!(
+            backoff(8, WATCH_RETRY_BASE, WATCH_RETRY_MAX),
+            WATCH_RETRY_MAX
+        );
+        watch.reset();
+        assert!(watch.next().unwrap() <= WATCH_RETRY_BASE);
+    }
+
+    /// After an API server outage a Controller's watches fail several times each; kube-runtime
+    /// put one backoff over all of them, so a watch that was ready again still waited out the
+    /// delay the others' errors had grown (a new CognitoClient seen two minutes late). Each
+    /// watch backing off on its own, one that recovers delivers after its own delays only.
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_watch_does_not_delay_the_events_of_another() {
+        use futures::{StreamExt, stream};
+        use kube::runtime::utils::StreamBackoff;
+        // One watch refused on every try, one refused twice and then delivering an event.
+        let refused = stream::repeat_with(|| Err::<u32, &str>("connection refused"));
+        let recovering =
+            stream::iter([Err("connection refused"), Err("403"), Ok(7)]).chain(stream::pending());
+        let merged = StreamBackoff::new(
+            stream::select_all([
+                StreamBackoff::new(refused, WatchBackoff::default()).boxed(),
+                StreamBackoff::new(recovering, WatchBackoff::default()).boxed(),
+            ]),
+            NoBackoff,
+        );
+        let started = tokio::time::Instant::now();
+        let events = merged.filter_map(|r| async move { r.ok() });
+        let event = std::pin::pin!(events).next().await;
+        assert_eq!(event, Some(7));
+        let own_delays = backoff(1, WATCH_RETRY_BASE, WATCH_RETRY_MAX)
+            + backoff(2, WATCH_RETRY_BASE, WATCH_RETRY_MAX);
+        assert!(started.elapsed() <= own_delays, "{:?}", started.elapsed());
     }
 
     #[test]

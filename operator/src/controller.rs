@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Resource;
 use kube::api::Api;
@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::backoff::{NoBackoff, WatchBackoff};
 use crate::cognito_client::{self, CognitoClient, secret};
 use crate::condition::{self, Reason};
 use crate::context::Context;
@@ -75,9 +76,8 @@ pub async fn run_controllers(
         let controller = controller
             // A client Cognito refused for a scope no resource server defined is tried again
             // when a CognitoResourceServer of its namespace changes, not only after its backoff.
-            .watches(
-                resource_servers.clone(),
-                watcher::Config::default().any_semantic(),
+            .watches_stream(
+                watch(resource_servers.clone()).touched_objects(),
                 move |rs: CognitoResourceServer| waiting_for_a_scope(&cached, &rs),
             )
             // Only Secrets we manage: a change to one (or its deletion) re-reconciles its owner.
@@ -89,6 +89,7 @@ pub async fn run_controllers(
                         .any_semantic()
                         .labels(secret::MANAGED_SELECTOR),
                 )
+                .backoff(WatchBackoff::default())
                 .touched_objects(),
             )
             .with_config(config.clone())
@@ -116,17 +117,28 @@ pub async fn run_controllers(
 
 /// A Controller of `api`'s objects whose cache holds them without `metadata.managedFields`
 /// (often a third of an object, and never read here), so a thousand objects cost less memory.
-/// Returns the cache too.
+/// Returns the cache too. Each of the Controller's watches backs off on its own
+/// ([`WatchBackoff`]), so the Controller adds none ([`NoBackoff`]); add others with [`watch`].
 fn lean_controller<K>(api: Api<K>) -> (Controller<K>, Store<K>)
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let objects = watcher(api, watcher::Config::default().any_semantic())
+    let objects = watch(api)
         .modify(|object| object.meta_mut().managed_fields = None)
         .reflect(writer)
         .applied_objects();
-    (Controller::for_stream(objects, reader.clone()), reader)
+    let controller = Controller::for_stream(objects, reader.clone()).trigger_backoff(NoBackoff);
+    (controller, reader)
+}
+
+/// The watch of all of `api`'s objects (any resource version, so lists come from the API
+/// server's cache), with its own [`WatchBackoff`].
+fn watch<K>(api: Api<K>) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
+{
+    watcher(api, watcher::Config::default().any_semantic()).backoff(WatchBackoff::default())
 }
 
 /// Once `rs` is Ready (its scopes exist in Cognito), the CognitoClients of its namespace whose
