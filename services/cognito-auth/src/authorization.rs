@@ -29,8 +29,9 @@ pub struct Authorizer {
 pub enum Grant {
     /// A public route: no token was looked at.
     Public,
-    /// A verified token that satisfies the route.
-    Verified(Claims),
+    /// A verified token that satisfies the route (its claims shared with the verified-token
+    /// cache).
+    Verified(Arc<Claims>),
 }
 
 /// Why a request is refused.

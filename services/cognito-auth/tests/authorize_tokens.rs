@@ -65,7 +65,7 @@ fn path(raw: &str) -> RequestPath {
     RequestPath::normalize(raw).unwrap()
 }
 
-fn verified(result: Result<Grant, Denial>) -> cognito_auth::verifier::Claims {
+fn verified(result: Result<Grant, Denial>) -> std::sync::Arc<cognito_auth::verifier::Claims> {
     match result {
         Ok(Grant::Verified(claims)) => claims,
         other => panic!("expected a verified grant, got {other:?}"),

@@ -88,7 +88,7 @@ pub(crate) async fn serve(
     match decision.outcome {
         Ok((path, grant)) => {
             let identity = match &grant {
-                Grant::Verified(claims) => Some(claims),
+                Grant::Verified(claims) => Some(&**claims),
                 Grant::Public => None,
             };
             upstream.forward(&request, body, &path, identity).await
