@@ -140,18 +140,20 @@ async fn check(
     traffic.metrics.decision(mode, &decision);
     match decision.outcome {
         Ok((_, grant)) => {
-            let mut answer = HttpResponse::Ok();
+            // Headers set on the response itself, not through the builder's conversions.
+            let mut answer = HttpResponse::new(StatusCode::OK);
+            let headers = answer.headers_mut();
             if let Grant::Verified(claims) = &grant {
-                for pair in identity_header_pairs(claims) {
-                    answer.insert_header(pair);
+                for (name, value) in identity_header_pairs(claims) {
+                    headers.insert(name, value);
                 }
             } else {
-                answer.insert_header((
+                headers.insert(
                     HeaderName::from_static(ENVOY_HEADERS_TO_REMOVE),
                     HeaderValue::from_static(IDENTITY_HEADER_LIST),
-                ));
+                );
             }
-            answer.finish()
+            answer
         }
         Err(denial) => deny_response(&denial, REALM),
     }
