@@ -115,7 +115,7 @@ static HARNESS: LazyLock<Harness> = LazyLock::new(|| {
 });
 
 impl Harness {
-    fn verify(&self, verifier: &Verifier, token: &str) -> Result<Claims, Rejection> {
+    fn verify(&self, verifier: &Verifier, token: &str) -> Result<Arc<Claims>, Rejection> {
         self.runtime.block_on(verifier.verify(token))
     }
 }

@@ -81,12 +81,13 @@ pub fn strip_identity_headers(headers: &mut HeaderMap) {
 
 /// The identity headers of verified `claims`, as actix header pairs. A value that is not a
 /// valid header value (a control character in a claim) is left out rather than guessed at.
-pub fn identity_header_pairs(claims: &Claims) -> Vec<(HeaderName, HeaderValue)> {
+pub fn identity_header_pairs(
+    claims: &Claims,
+) -> impl Iterator<Item = (HeaderName, HeaderValue)> + '_ {
     identity_headers(claims)
         .into_iter()
         .filter_map(|(name, value)| {
-            let value = HeaderValue::from_str(&value).ok()?;
+            let value = HeaderValue::from_str(value).ok()?;
             Some((HeaderName::from_static(name), value))
         })
-        .collect()
 }

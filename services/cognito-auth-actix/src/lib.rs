@@ -44,6 +44,7 @@ pub mod verifier_metrics;
 
 use std::future::{Ready, ready};
 use std::ops::Deref;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -74,9 +75,10 @@ pub fn deny_response(denial: &Denial, realm: &str) -> HttpResponse {
 
 /// Extractor: the claims of the verified token the [`Authorize`] middleware let through.
 /// Fails with [`ClaimsUnavailable`] (500) on a route the middleware does not wrap or a public
-/// one (which never looks at the token); take `Option<VerifiedClaims>` there.
+/// one (which never looks at the token); take `Option<VerifiedClaims>` there. The claims are
+/// shared with the verified-token cache, not copied per request.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedClaims(pub Claims);
+pub struct VerifiedClaims(pub Arc<Claims>);
 
 impl Deref for VerifiedClaims {
     type Target = Claims;

@@ -3,35 +3,37 @@
 //! The `scope` claim of a Cognito access token is a space-separated list. A scope is granted only
 //! by an entry equal to it byte for byte: no prefix, suffix, substring or case-folded matches.
 
-/// The scopes granted by a token's `scope` claim.
+/// The scopes granted by a token's `scope` claim, kept as one string of the entries separated
+/// by single spaces: that is also the `x-cognito-scopes` value sent with every allowed request,
+/// so it is built once per verified token rather than joined per request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scopes(Vec<String>);
+pub struct Scopes(String);
 
 impl Scopes {
     /// Parses a `scope` claim: entries separated by spaces; empty entries (double spaces) ignored.
     pub fn parse(claim: &str) -> Self {
-        Self(
-            claim
-                .split(' ')
-                .filter(|entry| !entry.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )
+        let entries: Vec<&str> = claim.split(' ').filter(|entry| !entry.is_empty()).collect();
+        Self(entries.join(" "))
     }
 
     /// Whether `scope` is one of the entries, compared whole and case-sensitively.
     pub fn contains(&self, scope: &str) -> bool {
-        !scope.is_empty() && self.0.iter().any(|entry| entry == scope)
+        !scope.is_empty() && self.iter().any(|entry| entry == scope)
     }
 
     /// The entries in claim order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+        self.0.split(' ').filter(|entry| !entry.is_empty())
     }
 
     /// Whether no scope was granted.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The entries in claim order, separated by single spaces (empty when none).
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -242,6 +244,7 @@ mod tests {
         let scopes = Scopes::parse("  premium_api/write   premium_api/read ");
         assert!(scopes.contains("premium_api/read"));
         assert_eq!(scopes.iter().count(), 2);
+        assert_eq!(scopes.as_str(), "premium_api/write premium_api/read");
         assert!(!scopes.contains(""));
     }
 

@@ -22,7 +22,6 @@ use std::time::Duration;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::clock::{Clock, SystemClock};
 use crate::jwks::{JwksCache, KeyLookup, STRICT_BASE64URL};
@@ -42,7 +41,7 @@ pub struct VerifierConfig {
     pub leeway: Duration,
     /// Longest token accepted, in bytes; longer ones are refused unparsed.
     pub max_token_bytes: usize,
-    /// Verified tokens remembered (by SHA-256 of the token) until they expire; 0 disables.
+    /// Verified tokens remembered (by the whole token) until they expire; 0 disables.
     pub cache_capacity: usize,
 }
 
@@ -135,23 +134,19 @@ impl Verifier {
     }
 
     /// Verified-token cache hits and misses so far (`None` when the cache is off).
-    /// Verified-token cache hits and misses so far (`None` when the cache is off).
     pub fn cache_stats(&self) -> Option<(u64, u64)> {
         self.cache.as_ref().map(VerifiedTokens::stats)
     }
 
-    /// Verifies `token` (the compact JWT, without any `Bearer` prefix).
-    pub async fn verify(&self, token: &str) -> Result<Claims, Rejection> {
+    /// Verifies `token` (the compact JWT, without any `Bearer` prefix). The claims are shared:
+    /// a token verified before (the cache) costs no copy of them.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, Rejection> {
         if token.len() > self.config.max_token_bytes {
             return Err(Rejection::TooLarge);
         }
         let now = self.clock.unix_seconds();
-        let digest: Option<[u8; 32]> = self
-            .cache
-            .as_ref()
-            .map(|_| Sha256::digest(token.as_bytes()).into());
-        if let (Some(cache), Some(digest)) = (&self.cache, &digest)
-            && let Some(claims) = cache.get(digest, now, &self.config)
+        if let Some(cache) = &self.cache
+            && let Some(claims) = cache.get(token, now, &self.config)
         {
             return Ok(claims);
         }
@@ -172,8 +167,9 @@ impl Verifier {
         key.verify_sig(parsed.signing_input.as_bytes(), &parsed.signature)
             .map_err(|_| Rejection::BadSignature)?;
 
-        if let (Some(cache), Some(digest)) = (&self.cache, digest) {
-            cache.insert(digest, &claims, parsed.kid, jwk, jwks.clone(), now);
+        let claims = Arc::new(claims);
+        if let Some(cache) = &self.cache {
+            cache.insert(token, claims.clone(), parsed.kid, jwk, jwks.clone(), now);
         }
         Ok(claims)
     }

@@ -65,7 +65,7 @@ fn path(raw: &str) -> RequestPath {
     RequestPath::normalize(raw).unwrap()
 }
 
-fn verified(result: Result<Grant, Denial>) -> cognito_auth::verifier::Claims {
+fn verified(result: Result<Grant, Denial>) -> std::sync::Arc<cognito_auth::verifier::Claims> {
     match result {
         Ok(Grant::Verified(claims)) => claims,
         other => panic!("expected a verified grant, got {other:?}"),
@@ -169,9 +169,9 @@ async fn a_rule_without_scopes_takes_any_valid_token_and_passes_the_identity_on(
     assert_eq!(
         headers,
         [
-            (IDENTITY_HEADERS[0], "client-b".to_owned()),
-            (IDENTITY_HEADERS[1], format!("{READ} {WRITE}")),
-            (IDENTITY_HEADERS[2], pools.b.iss.clone()),
+            (IDENTITY_HEADERS[0], "client-b"),
+            (IDENTITY_HEADERS[1], format!("{READ} {WRITE}").as_str()),
+            (IDENTITY_HEADERS[2], pools.b.iss.as_str()),
         ]
     );
     let scopeless = pools.a.token("client-a1", &[]);

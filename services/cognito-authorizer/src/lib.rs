@@ -20,7 +20,7 @@ mod traffic;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::{Server, ServerHandle, fn_service};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use cognito_auth::policy::PolicyError;
@@ -134,18 +134,21 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     let proxying = upstream.is_some();
 
     let draining = Draining::default();
-    let traffic_data = web::Data::new(traffic::Traffic {
+    let traffic = Arc::new(traffic::Traffic {
         authorizer: authorizer.clone(),
         metrics: metrics.clone(),
         upstream,
     });
     let draining_data = web::Data::new(draining.clone());
     let server = HttpServer::new(move || {
+        let traffic = traffic.clone();
         App::new()
-            .app_data(traffic_data.clone())
             .app_data(draining_data.clone())
             .wrap(from_fn(shutdown::close_connections_when_draining))
-            .default_service(web::to(traffic::serve))
+            .default_service(fn_service(move |request| {
+                let traffic = traffic.clone();
+                async move { Ok(traffic::serve(request, &traffic).await) }
+            }))
     })
     .disable_signals()
     .shutdown_timeout(settings.shutdown.drain_timeout_secs());

@@ -2,9 +2,10 @@
 //! reason, token verification time, policy reloads and their state, and the verifier's and JWKS
 //! caches' series of the policy in use. Served on the admin port.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use cognito_auth::authorization::Grant;
 use cognito_auth::verifier::Rejection;
 use cognito_auth_actix::verifier_metrics::VerifierCollector;
 use cognito_auth_actix::{Decision, SharedAuthorizer};
@@ -18,6 +19,7 @@ use prometheus_client::registry::Registry;
 /// How a request reached the authorizer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    // The discriminants index `Metrics::allowed`.
     /// Envoy HTTP `ext_authz` (`/ext_authz/...`).
     ExtAuthz,
     /// ingress-nginx `auth-url` (`GET /auth`).
@@ -87,6 +89,10 @@ pub struct ErrorLabels {
 pub struct Metrics {
     registry: Registry,
     decisions: Family<DecisionLabels, Counter>,
+    /// The `allow` series of `decisions` by mode, `public` then `verified`: resolved on first
+    /// use (so a series appears only once counted, as any other), then counted without a
+    /// label lookup, on the path of every allowed request.
+    allowed: [[OnceLock<Counter>; 2]; 3],
     verification: Histogram,
     reloads: Family<ReloadLabels, Counter>,
     policy_rules: Gauge,
@@ -160,6 +166,7 @@ impl Metrics {
         Self {
             registry,
             decisions,
+            allowed: Default::default(),
             verification,
             reloads,
             policy_rules,
@@ -171,21 +178,30 @@ impl Metrics {
 
     /// Counts a decision made in `mode`.
     pub fn decision(&self, mode: Mode, decision: &Decision) {
-        let outcome = if decision.is_allowed() {
-            "allow"
-        } else {
-            "deny"
-        };
-        self.decisions
-            .get_or_create(&DecisionLabels {
-                mode: mode.label(),
-                outcome,
-                reason: decision.reason(),
-            })
-            .inc();
+        match &decision.outcome {
+            Ok((_, grant)) => {
+                let verified = matches!(grant, Grant::Verified(_));
+                self.allowed[mode as usize][usize::from(verified)]
+                    .get_or_init(|| self.counter(mode, "allow", decision.reason()))
+                    .inc();
+            }
+            Err(denial) => {
+                self.counter(mode, "deny", denial.reason()).inc();
+            }
+        }
         if let Some(took) = decision.verification {
             self.verification(took);
         }
+    }
+
+    /// The `decisions` series of `mode`, `outcome`, `reason` (a handle sharing its count).
+    fn counter(&self, mode: Mode, outcome: &'static str, reason: &'static str) -> Counter {
+        let labels = DecisionLabels {
+            mode: mode.label(),
+            outcome,
+            reason,
+        };
+        self.decisions.get_or_create(&labels).clone()
     }
 
     fn verification(&self, took: Duration) {
@@ -238,6 +254,42 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn allowed_decisions_count_in_their_own_series_once_seen() {
+        use std::sync::Arc;
+
+        use cognito_auth::policy::{Policy, RequestPath};
+        use cognito_auth_actix::{Verification, VerificationSettings};
+
+        let yaml = "issuers:\n  - issuer: http://127.0.0.1:9/p\n    clientIds: [x]\n\
+                    rules:\n  - path: /a\n    public: true\n";
+        let policy = Arc::new(Policy::parse("test.yaml", yaml).unwrap());
+        let verification = Verification::new(VerificationSettings::default(), "test").unwrap();
+        let authorizer = verification.authorizer(policy, None).unwrap();
+        let metrics = Metrics::new(SharedAuthorizer::new(authorizer));
+        let series = |mode: &str| {
+            format!(
+                "cognito_authorizer_decisions_total{{mode=\"{mode}\",outcome=\"allow\",reason=\"public\"}}"
+            )
+        };
+        assert!(!metrics.encode().unwrap().contains(&series("auth_url")));
+
+        let public = Decision {
+            outcome: Ok((RequestPath::normalize("/a").unwrap(), Grant::Public)),
+            verification: None,
+        };
+        metrics.decision(Mode::AuthUrl, &public);
+        metrics.decision(Mode::AuthUrl, &public);
+        metrics.decision(Mode::Proxy, &public);
+        let text = metrics.encode().unwrap();
+        assert!(
+            text.contains(&format!("{} 2\n", series("auth_url"))),
+            "{text}"
+        );
+        assert!(text.contains(&format!("{} 1\n", series("proxy"))), "{text}");
+        assert!(!text.contains(&series("ext_authz")), "{text}");
+    }
 
     #[test]
     fn error_labels_are_escaped_and_bounded() {

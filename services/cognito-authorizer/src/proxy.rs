@@ -21,6 +21,7 @@ mod headers;
 use std::time::Duration;
 
 use actix_web::body::{BodyStream, SizedStream};
+use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
@@ -180,7 +181,7 @@ impl Upstream {
     pub async fn forward(
         &self,
         request: &HttpRequest,
-        body: web::Payload,
+        body: Payload,
         path: &RequestPath,
         identity: Option<&Claims>,
     ) -> HttpResponse {
@@ -210,7 +211,7 @@ impl Upstream {
 /// The client's body as a `Send` stream for reqwest: actix's payload lives on its worker
 /// thread, so a local task hands its chunks over a bounded channel (one chunk in flight, so a
 /// slow upstream slows the client down rather than filling memory).
-fn relay(mut body: web::Payload) -> mpsc::Receiver<Result<web::Bytes, PayloadError>> {
+fn relay(mut body: Payload) -> mpsc::Receiver<Result<web::Bytes, PayloadError>> {
     let (mut sender, receiver) = mpsc::channel(1);
     actix_web::rt::spawn(async move {
         while let Some(chunk) = body.next().await {

@@ -35,7 +35,12 @@ async fn forward(
     };
     forwarding
         .upstream
-        .forward(&request, body, &path, forwarding.identity.as_ref())
+        .forward(
+            &request,
+            body.into_inner(),
+            &path,
+            forwarding.identity.as_ref(),
+        )
         .await
 }
 

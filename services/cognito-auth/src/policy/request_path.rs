@@ -59,8 +59,6 @@ impl RequestPath {
             return Err(PathError::NotAbsolute);
         };
         let mut normalised = String::with_capacity(raw.len());
-        // Where each kept segment starts in `normalised` (at its `/`), for `..` to cut back to.
-        let mut starts: Vec<usize> = Vec::new();
         for segment in rest.split('/') {
             let start = normalised.len();
             normalised.push('/');
@@ -75,10 +73,12 @@ impl RequestPath {
                 "" | "." => normalised.truncate(start),
                 ".." => {
                     normalised.truncate(start);
-                    let previous = starts.pop().ok_or(PathError::AboveRoot)?;
+                    // Every kept segment is non-empty and starts at its `/`: the last `/` left
+                    // starts the segment `..` removes (no stack of starts to allocate).
+                    let previous = normalised.rfind('/').ok_or(PathError::AboveRoot)?;
                     normalised.truncate(previous);
                 }
-                _ => starts.push(start),
+                _ => {}
             }
         }
         if normalised.is_empty() {

@@ -100,7 +100,7 @@ fn reject(fixture: &Fixture, token: &str) -> Rejection {
     block_on(fixture.verifier.verify(token)).expect_err("token must be refused")
 }
 
-fn accept(fixture: &Fixture, token: &str) -> Claims {
+fn accept(fixture: &Fixture, token: &str) -> Arc<Claims> {
     block_on(fixture.verifier.verify(token)).expect("token must be accepted")
 }
 
@@ -212,8 +212,7 @@ fn cache_survives_a_refresh_publishing_the_same_key() {
     first_jwks(&f)
         .install(KeySet::parse(&serde_json::to_vec(&jwks_document([&*KEY])).unwrap()).unwrap());
     let cache = f.verifier.cache.as_ref().unwrap();
-    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-    assert!(cache.get(&digest, NOW, f.verifier.config()).is_some());
+    assert!(cache.get(&token, NOW, f.verifier.config()).is_some());
 }
 
 #[test]
@@ -238,8 +237,8 @@ fn cache_stays_bounded() {
     let claims = accept(&fixture(), &KEY.sign(&claims()));
     for i in 0..100u8 {
         cache.insert(
-            [i; 32],
-            &claims,
+            &format!("token-{i}"),
+            claims.clone(),
             "key-1".into(),
             jwk.clone(),
             jwks.clone(),
@@ -247,6 +246,56 @@ fn cache_stays_bounded() {
         );
         assert!(cache.len() <= 8);
     }
+}
+
+/// A hasher under which every token collides.
+#[derive(Default)]
+struct Colliding;
+
+impl std::hash::Hasher for Colliding {
+    fn finish(&self) -> u64 {
+        7
+    }
+
+    fn write(&mut self, _: &[u8]) {}
+}
+
+#[test]
+fn cache_never_confuses_tokens_whose_hashes_collide() {
+    let cache =
+        VerifiedTokens::with_hasher(8, std::hash::BuildHasherDefault::<Colliding>::default());
+    let config = VerifierConfig::default();
+    let jwks = jwks_with(jwks_document([&*KEY]));
+    let KeyLookup::Found(jwk) = jwks.cached_key("key-1") else {
+        panic!("key present")
+    };
+    let reader = accept(&fixture(), &KEY.sign(&claims()));
+    let writer = Arc::new(Claims {
+        client_id: "client-w".into(),
+        scopes: Scopes::parse("premium_api/write"),
+        ..(*reader).clone()
+    });
+    let (a, b) = (
+        KEY.sign(&claims()),
+        KEY.sign(&with(claims(), "jti", json!("other"))),
+    );
+    assert_ne!(a, b);
+    cache.insert(
+        &a,
+        reader.clone(),
+        "key-1".into(),
+        jwk.clone(),
+        jwks.clone(),
+        NOW,
+    );
+    assert_eq!(cache.get(&b, NOW, &config), None, "b was never verified");
+    // A prefix or an extension of a cached token is another token.
+    assert_eq!(cache.get(&a[..a.len() - 1], NOW, &config), None);
+    assert_eq!(cache.get(&format!("{a}x"), NOW, &config), None);
+    cache.insert(&b, writer.clone(), "key-1".into(), jwk, jwks, NOW);
+    assert_eq!(cache.get(&a, NOW, &config), Some(reader));
+    assert_eq!(cache.get(&b, NOW, &config), Some(writer));
+    assert_eq!(cache.stats(), (2, 3));
 }
 
 // ---- one test per rejection reason ----

@@ -1,27 +1,35 @@
-//! The verified-token cache: tokens already verified, remembered by digest until they expire,
-//! so a client sending the same token again costs a hash instead of an RSA operation.
+//! The verified-token cache: tokens already verified, remembered until they expire, so a client
+//! sending the same token again costs a hash and a comparison instead of an RSA operation.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::{Claims, VerifierConfig, check_times};
 use crate::jwks::{Jwk, JwksCache, KeyLookup};
 
-/// Tokens already verified, by SHA-256 of the whole token. An entry is used only while the token
-/// is within its `exp`/`nbf` and the JWK that verified it is still published under its kid, so
-/// removing a key from the JWKS revokes the cached tokens it signed at the next refresh.
+/// Tokens already verified, keyed by the whole token. The map hashes it with a keyed fast hash
+/// (a random seed per cache, so nobody can aim tokens at one bucket) and compares the whole
+/// token on a hit, so two tokens are never confused, whatever their hashes: a digest such as
+/// SHA-256 would cost more than the rest of a cached check. The price is the token's bytes per
+/// entry (about 1 KiB for a Cognito access token).
+///
+/// An entry is used only while the token is within its `exp`/`nbf` and the JWK that verified it
+/// is still published under its kid, so removing a key from the JWKS revokes the cached tokens
+/// it signed at the next refresh.
 #[derive(Debug)]
-pub(super) struct VerifiedTokens {
+pub(super) struct VerifiedTokens<S = foldhash::quality::RandomState> {
     capacity: usize,
-    entries: Mutex<HashMap<[u8; 32], VerifiedToken>>,
+    entries: Mutex<HashMap<Box<str>, Arc<VerifiedToken>, S>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
 #[derive(Debug)]
 struct VerifiedToken {
-    claims: Claims,
+    /// Shared with every request presenting the token: a hit clones no string.
+    claims: Arc<Claims>,
     kid: String,
     jwk: Arc<Jwk>,
     /// The JWKS of the token's issuer, where `kid` must still publish `jwk`.
@@ -30,9 +38,16 @@ struct VerifiedToken {
 
 impl VerifiedTokens {
     pub(super) fn new(capacity: usize) -> Self {
+        Self::with_hasher(capacity, foldhash::quality::RandomState::default())
+    }
+}
+
+impl<S: BuildHasher> VerifiedTokens<S> {
+    /// A cache hashing tokens with `hasher` (tests give one where every token collides).
+    pub(super) fn with_hasher(capacity: usize, hasher: S) -> Self {
         Self {
             capacity,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::with_hasher(hasher)),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -46,15 +61,15 @@ impl VerifiedTokens {
         )
     }
 
-    /// The claims of the token with SHA-256 `digest` if it was verified, is still within its
-    /// times at `now` and its key is still published; counts a hit or a miss.
+    /// The claims of `token` if it was verified, is still within its times at `now` and its key
+    /// is still published; counts a hit or a miss.
     pub(super) fn get(
         &self,
-        digest: &[u8; 32],
+        token: &str,
         now: f64,
         config: &VerifierConfig,
-    ) -> Option<Claims> {
-        let found = self.lookup(digest, now, config);
+    ) -> Option<Arc<Claims>> {
+        let found = self.lookup(token, now, config);
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -64,31 +79,31 @@ impl VerifiedTokens {
         found
     }
 
-    fn lookup(&self, digest: &[u8; 32], now: f64, config: &VerifierConfig) -> Option<Claims> {
-        let (claims, kid, jwk, jwks) = {
-            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = entries.get(digest)?;
-            (
-                entry.claims.clone(),
-                entry.kid.clone(),
-                entry.jwk.clone(),
-                entry.jwks.clone(),
-            )
-        };
+    fn lookup(&self, token: &str, now: f64, config: &VerifierConfig) -> Option<Arc<Claims>> {
+        // The entry is shared, not copied: the lock is held for the map lookup alone.
+        let entry = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)?
+            .clone();
+        let claims = &entry.claims;
         // An expired entry is left for eviction; the full path then refuses the token precisely.
         check_times(claims.expires_at, claims.not_before, config.leeway, now).ok()?;
-        match jwks.cached_key(&kid) {
-            KeyLookup::Found(current) if same_key(&current, &jwk) => Some(claims),
+        match entry.jwks.cached_key(&entry.kid) {
+            KeyLookup::Found(current) if same_key(&current, &entry.jwk) => {
+                Some(entry.claims.clone())
+            }
             _ => None,
         }
     }
 
-    /// Remembers a token verified with `jwk`, published as `kid` in `jwks`. When full, expired
+    /// Remembers `token`, verified with `jwk`, published as `kid` in `jwks`. When full, expired
     /// entries go first, then an arbitrary eighth.
     pub(super) fn insert(
         &self,
-        digest: [u8; 32],
-        claims: &Claims,
+        token: &str,
+        claims: Arc<Claims>,
         kid: String,
         jwk: Arc<Jwk>,
         jwks: Arc<JwksCache>,
@@ -100,21 +115,19 @@ impl VerifiedTokens {
             if entries.len() >= self.capacity {
                 // Still full of live tokens: drop an arbitrary eighth rather than growing.
                 let excess = entries.len() - self.capacity * 7 / 8;
-                let victims: Vec<_> = entries.keys().take(excess).copied().collect();
+                let victims: Vec<_> = entries.keys().take(excess).cloned().collect();
                 for victim in victims {
                     entries.remove(&victim);
                 }
             }
         }
-        entries.insert(
-            digest,
-            VerifiedToken {
-                claims: claims.clone(),
-                kid,
-                jwk,
-                jwks,
-            },
-        );
+        let entry = VerifiedToken {
+            claims,
+            kid,
+            jwk,
+            jwks,
+        };
+        entries.insert(token.into(), Arc::new(entry));
     }
 
     #[cfg(test)]
