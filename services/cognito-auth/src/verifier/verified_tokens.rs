@@ -91,9 +91,7 @@ impl<S: BuildHasher> VerifiedTokens<S> {
         // An expired entry is left for eviction; the full path then refuses the token precisely.
         check_times(claims.expires_at, claims.not_before, config.leeway, now).ok()?;
         match entry.jwks.cached_key(&entry.kid) {
-            KeyLookup::Found(current) if same_key(&current, &entry.jwk) => {
-                Some(entry.claims.clone())
-            }
+            KeyLookup::Found(current) if same_key(&current, &entry.jwk) => Some(claims.clone()),
             _ => None,
         }
     }
@@ -114,11 +112,13 @@ impl<S: BuildHasher> VerifiedTokens<S> {
             entries.retain(|_, entry| entry.claims.expires_at > now);
             if entries.len() >= self.capacity {
                 // Still full of live tokens: drop an arbitrary eighth rather than growing.
-                let excess = entries.len() - self.capacity * 7 / 8;
-                let victims: Vec<_> = entries.keys().take(excess).cloned().collect();
-                for victim in victims {
-                    entries.remove(&victim);
-                }
+                // In place, as the keys are whole tokens (about 1 KiB each): no copies of them.
+                let mut excess = entries.len() - self.capacity * 7 / 8;
+                entries.retain(|_, _| {
+                    let keep = excess == 0;
+                    excess = excess.saturating_sub(1);
+                    keep
+                });
             }
         }
         let entry = VerifiedToken {
