@@ -77,19 +77,22 @@ pub async fn run_controllers(
             // A client Cognito refused for a scope no resource server defined is tried again
             // when a CognitoResourceServer of its namespace changes, not only after its backoff.
             .watches_stream(
-                watch(resource_servers.clone()).touched_objects(),
+                watch(
+                    resource_servers.clone(),
+                    watcher::Config::default().any_semantic(),
+                )
+                .touched_objects(),
                 move |rs: CognitoResourceServer| waiting_for_a_scope(&cached, &rs),
             )
             // Only Secrets we manage: a change to one (or its deletion) re-reconciles its owner.
             // Their metadata is all a trigger needs; their data never crosses this watch.
             .owns_stream(
-                watcher(
+                watch(
                     secrets,
                     watcher::Config::default()
                         .any_semantic()
                         .labels(secret::MANAGED_SELECTOR),
                 )
-                .backoff(WatchBackoff::default())
                 .touched_objects(),
             )
             .with_config(config.clone())
@@ -124,7 +127,7 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let objects = watch(api)
+    let objects = watch(api, watcher::Config::default().any_semantic())
         .modify(|object| object.meta_mut().managed_fields = None)
         .reflect(writer)
         .applied_objects();
@@ -132,13 +135,16 @@ where
     (controller, reader)
 }
 
-/// The watch of all of `api`'s objects (any resource version, so lists come from the API
-/// server's cache), with its own [`WatchBackoff`].
-fn watch<K>(api: Api<K>) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send
+/// The watch of `api`'s objects that `config` selects, with its own [`WatchBackoff`]: every
+/// watch of a Controller is made here, as the Controllers add no backoff of their own.
+fn watch<K>(
+    api: Api<K>,
+    config: watcher::Config,
+) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
-    watcher(api, watcher::Config::default().any_semantic()).backoff(WatchBackoff::default())
+    watcher(api, config).backoff(WatchBackoff::default())
 }
 
 /// Once `rs` is Ready (its scopes exist in Cognito), the CognitoClients of its namespace whose
